@@ -1,0 +1,1 @@
+/* placeholder: names helper writes this */
