@@ -11,6 +11,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__cplusplus) && !defined(_Static_assert)
+#define _Static_assert static_assert
+#endif
+
 /* ---- Submission and completion queue entries ---------------------- */
 
 /* SGL descriptor type (upper nibble of the identifier byte) */

@@ -25,6 +25,8 @@ enum fdr_bdev_op {
 struct fdr_bdev_io {
 	enum fdr_bdev_op op;
 	bool fua;        /* WRITE: durable before completion */
+	bool sync;       /* complete before submit returns, even on a reactor
+			  * (cold paths such as Format NVM) */
 	uint64_t offset; /* bytes */
 	uint64_t len;    /* bytes */
 	void *buf;       /* READ/WRITE */
@@ -67,5 +69,19 @@ static inline int fdr_bdev_submit(struct fdr_bdev *bdev, struct fdr_bdev_io *io)
 }
 
 void fdr_bdev_destroy(struct fdr_bdev *bdev);
+
+/*
+ * For backends: 0 if io is well formed for bdev (known op, range inside
+ * the device, buffer present for data), else -EINVAL.  Overflow safe.
+ */
+int fdr_bdev_check_io(const struct fdr_bdev *bdev, const struct fdr_bdev_io *io);
+
+/*
+ * Releases the calling thread's io_uring used by file backends, first
+ * completing (and calling back) any file I/O still in flight on it.  A
+ * thread that exits releases it by itself; call this on a thread that lives
+ * on, before destroying the reactor it runs, e.g. in tests.
+ */
+void fdr_bdev_file_thread_release(void);
 
 #endif

@@ -37,7 +37,8 @@ void fdr_vlog(enum fdr_log_level level, const char *fmt, va_list ap)
 		     tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
 	if (n < 0)
 		return;
-	vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
+	/* Keep a byte for the newline, so a long message still ends its line. */
+	vsnprintf(line + n, sizeof(line) - 1 - (size_t)n, fmt, ap);
 	/* One fputs per line so lines from different reactors never interleave. */
 	size_t len = strlen(line);
 	if (len + 1 < sizeof(line)) {

@@ -1,1 +1,323 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+#include "reactor.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define REACTOR_MAX_EVENTS 128
+
+struct post_msg {
+	void (*fn)(void *arg);
+	void *arg;
+	struct post_msg *next;
+};
+
+struct fdr_reactor {
+	unsigned id;
+	int epfd;
+	struct fdr_handler wake; /* eventfd: posted messages and stop */
+	pthread_mutex_t post_lock;
+	struct post_msg *post_head;
+	struct post_msg *post_tail;
+	struct fdr_timer *timers; /* sorted by deadline */
+	struct fdr_defer *defer_head;
+	struct fdr_defer *defer_tail;
+	volatile int stop;
+	pthread_t thread;
+	bool has_thread;
+};
+
+static __thread struct fdr_reactor *current_reactor;
+
+uint64_t fdr_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t fdr_wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void run_posted(struct fdr_reactor *r)
+{
+	struct post_msg *m;
+
+	pthread_mutex_lock(&r->post_lock);
+	m = r->post_head;
+	r->post_head = r->post_tail = NULL;
+	pthread_mutex_unlock(&r->post_lock);
+	while (m) {
+		struct post_msg *next = m->next;
+		m->fn(m->arg);
+		free(m);
+		m = next;
+	}
+}
+
+static void wake_handler(struct fdr_handler *h, uint32_t events)
+{
+	struct fdr_reactor *r = (struct fdr_reactor *)((char *)h - offsetof(struct fdr_reactor, wake));
+	uint64_t v;
+
+	(void)events;
+	while (read(h->fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	run_posted(r);
+}
+
+struct fdr_reactor *fdr_reactor_create(unsigned id)
+{
+	struct fdr_reactor *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return NULL;
+	r->id = id;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r->wake.fn = wake_handler;
+	pthread_mutex_init(&r->post_lock, NULL);
+	if (r->epfd < 0 || r->wake.fd < 0 || fdr_reactor_add(r, &r->wake, EPOLLIN) < 0) {
+		fdr_reactor_destroy(r);
+		return NULL;
+	}
+	return r;
+}
+
+void fdr_reactor_destroy(struct fdr_reactor *r)
+{
+	if (!r)
+		return;
+	/* Messages still queued hold references; run them so they release. */
+	run_posted(r);
+	if (r->wake.fd >= 0)
+		close(r->wake.fd);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	pthread_mutex_destroy(&r->post_lock);
+	free(r);
+}
+
+unsigned fdr_reactor_id(const struct fdr_reactor *r)
+{
+	return r->id;
+}
+
+struct fdr_reactor *fdr_reactor_self(void)
+{
+	return current_reactor;
+}
+
+int fdr_reactor_add(struct fdr_reactor *r, struct fdr_handler *h, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+	return epoll_ctl(r->epfd, EPOLL_CTL_ADD, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+int fdr_reactor_mod(struct fdr_reactor *r, struct fdr_handler *h, uint32_t events)
+{
+	struct epoll_event ev = {.events = events, .data.ptr = h};
+	return epoll_ctl(r->epfd, EPOLL_CTL_MOD, h->fd, &ev) < 0 ? -errno : 0;
+}
+
+void fdr_reactor_del(struct fdr_reactor *r, struct fdr_handler *h)
+{
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+}
+
+int fdr_reactor_post(struct fdr_reactor *r, void (*fn)(void *arg), void *arg)
+{
+	struct post_msg *m = malloc(sizeof(*m));
+	uint64_t one = 1;
+
+	if (!m)
+		return -ENOMEM;
+	m->fn = fn;
+	m->arg = arg;
+	m->next = NULL;
+	pthread_mutex_lock(&r->post_lock);
+	if (r->post_tail)
+		r->post_tail->next = m;
+	else
+		r->post_head = m;
+	r->post_tail = m;
+	pthread_mutex_unlock(&r->post_lock);
+	if (write(r->wake.fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		fdr_err("reactor %u: wake-up write failed: %s", r->id, strerror(errno));
+	return 0;
+}
+
+void fdr_timer_cancel(struct fdr_reactor *r, struct fdr_timer *t)
+{
+	struct fdr_timer **pp;
+
+	if (!t->armed)
+		return;
+	for (pp = &r->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	t->armed = false;
+	t->next = NULL;
+}
+
+void fdr_timer_arm(struct fdr_reactor *r, struct fdr_timer *t, uint64_t delay_ns)
+{
+	struct fdr_timer **pp;
+
+	fdr_timer_cancel(r, t);
+	t->deadline_ns = fdr_now_ns() + delay_ns;
+	/* Few timers exist (keep-alive, handshakes): a sorted list is enough. */
+	for (pp = &r->timers; *pp && (*pp)->deadline_ns <= t->deadline_ns; pp = &(*pp)->next)
+		;
+	t->next = *pp;
+	*pp = t;
+	t->armed = true;
+}
+
+void fdr_reactor_defer(struct fdr_reactor *r, struct fdr_defer *d)
+{
+	if (d->queued)
+		return;
+	d->queued = true;
+	d->next = NULL;
+	if (r->defer_tail)
+		r->defer_tail->next = d;
+	else
+		r->defer_head = d;
+	r->defer_tail = d;
+}
+
+static void run_timers(struct fdr_reactor *r)
+{
+	uint64_t now = fdr_now_ns();
+
+	while (r->timers && r->timers->deadline_ns <= now) {
+		struct fdr_timer *t = r->timers;
+		r->timers = t->next;
+		t->next = NULL;
+		t->armed = false;
+		t->fn(t);
+	}
+}
+
+static void run_deferred(struct fdr_reactor *r)
+{
+	/* Run a snapshot: work deferred meanwhile waits for the next
+	 * iteration, which then does not sleep (see timeout_for). */
+	struct fdr_defer *d = r->defer_head;
+
+	r->defer_head = r->defer_tail = NULL;
+	while (d) {
+		struct fdr_defer *next = d->next;
+		d->queued = false;
+		d->next = NULL;
+		d->fn(d);
+		d = next;
+	}
+}
+
+static int timeout_for(struct fdr_reactor *r, int timeout_ms)
+{
+	if (r->defer_head)
+		return 0;
+	if (!r->timers)
+		return timeout_ms;
+	uint64_t now = fdr_now_ns();
+	if (r->timers->deadline_ns <= now)
+		return 0;
+	uint64_t ms = (r->timers->deadline_ns - now + 999999) / 1000000;
+	if (timeout_ms >= 0 && (uint64_t)timeout_ms < ms)
+		return timeout_ms;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+int fdr_reactor_poll(struct fdr_reactor *r, int timeout_ms)
+{
+	struct epoll_event evs[REACTOR_MAX_EVENTS];
+	struct fdr_reactor *prev = current_reactor;
+	int n;
+
+	current_reactor = r;
+	n = epoll_wait(r->epfd, evs, REACTOR_MAX_EVENTS, timeout_for(r, timeout_ms));
+	if (n < 0 && errno != EINTR) {
+		fdr_err("reactor %u: epoll_wait: %s", r->id, strerror(errno));
+		current_reactor = prev;
+		return -errno;
+	}
+	for (int i = 0; i < n; i++) {
+		struct fdr_handler *h = evs[i].data.ptr;
+		h->fn(h, evs[i].events);
+	}
+	run_timers(r);
+	run_deferred(r);
+	current_reactor = prev;
+	return n < 0 ? 0 : n;
+}
+
+void fdr_reactor_run(struct fdr_reactor *r)
+{
+	while (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+		fdr_reactor_poll(r, -1);
+}
+
+static void stop_msg(void *arg)
+{
+	(void)arg;
+}
+
+void fdr_reactor_stop(struct fdr_reactor *r)
+{
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	fdr_reactor_post(r, stop_msg, NULL); /* wake it up */
+}
+
+static void *reactor_thread(void *p)
+{
+	struct fdr_reactor *r = p;
+	fdr_reactor_run(r);
+	return NULL;
+}
+
+int fdr_reactor_start(struct fdr_reactor *r, int cpu)
+{
+	int rc = pthread_create(&r->thread, NULL, reactor_thread, r);
+	if (rc)
+		return -rc;
+	r->has_thread = true;
+	if (cpu >= 0) {
+		cpu_set_t set;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		pthread_setaffinity_np(r->thread, sizeof(set), &set);
+	}
+	char name[16];
+	snprintf(name, sizeof(name), "reactor%u", r->id);
+	pthread_setname_np(r->thread, name);
+	return 0;
+}
+
+void fdr_reactor_join(struct fdr_reactor *r)
+{
+	if (r->has_thread) {
+		pthread_join(r->thread, NULL);
+		r->has_thread = false;
+	}
+}

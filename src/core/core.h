@@ -166,6 +166,7 @@ struct fdr_features {
 	bool hostid_ext; /* 128-bit host identifier */
 	uint64_t timestamp_ms;    /* host's value at the time it set it */
 	uint64_t timestamp_set_ns; /* fdr_now_ns() when set, 0 if never */
+	uint64_t reset_ns; /* timestamp base after a reset (admin.c sets it if 0) */
 };
 
 /* ---- Controller --------------------------------------------------------- */
@@ -208,6 +209,7 @@ struct fdr_ctrl {
 	struct fdr_aen_event aen_pending[16];
 	uint32_t aen_npending;
 	uint32_t aen_masked; /* bit per event type: waiting for the log read */
+	uint8_t aen_mask_lid[8]; /* per masked type: the log page that clears it */
 	uint32_t changed_ns[NVME_CHANGED_NS_MAX];
 	uint32_t nr_changed_ns; /* > NVME_CHANGED_NS_MAX means overflowed */
 
@@ -286,6 +288,8 @@ struct fdr_subsys *fdr_subsys_create(struct fdr_target *t, enum fdr_subsys_type 
 void fdr_subsys_destroy(struct fdr_subsys *s);
 int fdr_subsys_add_ns(struct fdr_subsys *s, struct fdr_ns *ns, char *err, size_t errlen);
 bool fdr_subsys_host_allowed(const struct fdr_subsys *s, const char *hostnqn);
+/* dst += src, reading src's counters atomically. */
+void fdr_io_stats_add(struct fdr_io_stats *dst, const struct fdr_io_stats *src);
 /* Sum of closed and live queues' counters. */
 void fdr_subsys_io_stats(struct fdr_subsys *s, struct fdr_io_stats *out);
 /* Namespace by nsid, or NULL. */
@@ -301,6 +305,7 @@ struct fdr_port {
 	uint8_t adrfam; /* NVMF_ADRFAM_* */
 	char traddr[64];
 	char trsvcid[32];
+	bool discovery_only; /* e.g. 8009: serves only the discovery subsystem */
 };
 
 #define FDR_MAX_SUBSYS 16
@@ -332,7 +337,9 @@ struct fdr_queue {
 	uint16_t depth;  /* entries (sqsize + 1) once connected */
 	uint16_t sqhd;
 	bool sq_flow_disabled;
-	bool closing;
+	bool closing;  /* fdr_queue_close() was called */
+	bool in_close; /* inside fdr_queue_close(): drained is reported after */
+	bool drained;  /* queue_drained() was called */
 	struct fdr_reactor *reactor;
 	const struct fdr_transport_ops *ops;
 	void *tctx; /* the transport's connection */

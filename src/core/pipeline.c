@@ -1,1 +1,156 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The command pipeline: fetch -> decode -> execute -> writeback.
+ *
+ * Each stage is a function of its own so that taps (plug-ins, rules, the
+ * recorder) can hook it by name.  A request moves forward by the previous
+ * stage calling the next one; the data phase (host-to-controller data) and
+ * backends may suspend it in between, resuming on the same reactor.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "transport.h"
+
+void fdr_req_submit(struct fdr_req *req)
+{
+	fdr_stage_fetch(req);
+}
+
+void fdr_stage_fetch(struct fdr_req *req)
+{
+	struct fdr_queue *q = req->q;
+
+	req->t_fetch = fdr_wall_ns();
+	req->t_done = 0;
+	req->status = 0;
+	memset(&req->cpl, 0, sizeof(req->cpl));
+	req->data_len = 0;
+	req->xfer = NVME_OPC_XFER_NONE;
+	req->ns = NULL;
+	req->exec = NULL;
+	req->slba = 0;
+	req->nlb = 0;
+	req->iter = 0;
+	/* The fabrics SQ head advances as each capsule is taken in. */
+	if (q->depth)
+		q->sqhd = (uint16_t)((q->sqhd + 1) % q->depth);
+	fdr_stage_decode(req);
+}
+
+static uint16_t decode_by_queue(struct fdr_req *req)
+{
+	struct fdr_queue *q = req->q;
+
+	if (req->cmd.opc == NVME_ADM_FABRICS)
+		return fdr_fabrics_decode(req);
+	if (!q->ctrl)
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE_ERROR) | NVME_STATUS_DNR;
+	if (!fdr_ctrl_ready(q->ctrl))
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE_ERROR) | NVME_STATUS_DNR;
+	if ((req->cmd.flags & NVME_CMD_FLAGS_FUSE_MASK) != 0)
+		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR;
+	return q->qid == 0 ? fdr_admin_decode(req) : fdr_io_decode(req);
+}
+
+void fdr_stage_decode(struct fdr_req *req)
+{
+	struct fdr_queue *q = req->q;
+	uint16_t status;
+
+	req->state = FDR_REQ_DECODE;
+	status = decode_by_queue(req);
+	if (status) {
+		fdr_req_complete(req, status);
+		return;
+	}
+	if (req->data_len) {
+		status = q->ops->prep_data(req);
+		if (status) {
+			fdr_req_complete(req, status);
+			return;
+		}
+		if (req->xfer == NVME_OPC_XFER_TO_CTRL) {
+			req->state = FDR_REQ_DATA_IN;
+			q->ops->data_in(req);
+			return;
+		}
+	}
+	fdr_stage_execute(req);
+}
+
+void fdr_req_data_in_done(struct fdr_req *req, uint16_t status)
+{
+	if (status)
+		fdr_req_complete(req, status);
+	else
+		fdr_stage_execute(req);
+}
+
+void fdr_stage_execute(struct fdr_req *req)
+{
+	req->state = FDR_REQ_EXECUTE;
+	req->exec(req);
+}
+
+void fdr_req_complete(struct fdr_req *req, uint16_t status)
+{
+	req->status = status;
+	fdr_stage_writeback(req);
+}
+
+void fdr_stage_writeback(struct fdr_req *req)
+{
+	struct fdr_queue *q = req->q;
+	struct fdr_ctrl *ctrl = q->ctrl;
+
+	req->state = FDR_REQ_WRITEBACK;
+	req->t_done = fdr_wall_ns();
+	req->cpl.sqhd = fdr_queue_sqhd(q);
+	req->cpl.sqid = q->qid;
+	req->cpl.cid = req->cmd.cid;
+	req->cpl.status = (uint16_t)(req->status << 1);
+	if (req->status && ctrl && !q->closing)
+		fdr_ctrl_log_error(ctrl, req, req->slba, 0xffff);
+	q->ops->complete(req);
+}
+
+uint8_t *fdr_req_buf_reserve(struct fdr_req *req, uint32_t len)
+{
+	uint32_t cap = 4096;
+	void *p;
+
+	if (len <= req->buf_cap)
+		return req->buf;
+	while (cap < len)
+		cap <<= 1;
+	/* Page aligned so that backends may use O_DIRECT on it. */
+	if (posix_memalign(&p, 4096, cap))
+		return NULL;
+	free(req->buf);
+	req->buf = p;
+	req->buf_cap = cap;
+	return req->buf;
+}
+
+void fdr_req_copy_out(struct fdr_req *req, const void *src, size_t src_len, uint64_t offset)
+{
+	memset(req->buf, 0, req->data_len);
+	if (offset >= src_len)
+		return;
+	size_t n = src_len - offset;
+	if (n > req->data_len)
+		n = req->data_len;
+	memcpy(req->buf, (const uint8_t *)src + offset, n);
+}
+
+void fdr_strpad(char *dst, size_t width, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n > width)
+		n = width;
+	memcpy(dst, src, n);
+	memset(dst + n, ' ', width - n);
+}

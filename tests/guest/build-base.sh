@@ -1,0 +1,171 @@
+#!/bin/bash
+# Build (or reuse from cache) the guest "base": Debian's kernel (bzImage) and
+# an initramfs holding busybox, nvme-cli, fio, mdadm, e2fsprogs, jq, kmod,
+# their shared libraries, the kernel modules the scenarios need (decompressed,
+# with a depmod index and a precomputed load order), /init and the guest-side
+# helper library.
+#
+# usage: build-base.sh CACHE_DIR
+# prints, on success, the directory holding vmlinuz + base.cpio.gz + kver.
+# Exit status 2 means "cannot build here" (message on stderr), which the
+# runner turns into SKIP lines.
+set -euo pipefail
+
+CACHE=${1:?usage: build-base.sh CACHE_DIR}
+HERE=$(cd "$(dirname "$0")" && pwd)
+mkdir -p "$CACHE"
+CACHE=$(cd "$CACHE" && pwd)
+
+log() { echo "build-base: $*" >&2; }
+cant() { echo "build-base: cannot build guest base: $*" >&2; exit 2; }
+
+# ---- tools we need on the host -------------------------------------------
+for t in dpkg-deb cpio gzip depmod modprobe ldd; do
+    command -v "$t" >/dev/null || cant "host tool '$t' missing (run scripts/guest-deps.sh)"
+done
+BUSYBOX=${FDR_GUEST_BUSYBOX:-/bin/busybox}
+[ -x "$BUSYBOX" ] || cant "busybox missing (package busybox-static)"
+if ldd "$BUSYBOX" >/dev/null 2>&1; then
+    cant "$BUSYBOX is dynamically linked; install busybox-static"
+fi
+GUEST_BINS=(/usr/sbin/nvme /usr/bin/fio /usr/sbin/mdadm /usr/sbin/mke2fs
+            /usr/sbin/e2fsck /usr/bin/jq /usr/bin/kmod /usr/bin/ss)
+for b in "${GUEST_BINS[@]}"; do
+    [ -x "$b" ] || cant "$b missing (run scripts/guest-deps.sh)"
+done
+
+# ---- which kernel ---------------------------------------------------------
+# FDR_GUEST_KPKG overrides the kernel package (e.g. linux-image-6.1.0-56-amd64).
+KPKG=${FDR_GUEST_KPKG:-}
+if [ -z "$KPKG" ]; then
+    KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null |
+           awk '/Depends: linux-image-[0-9]/ {print $2; exit}') || true
+fi
+if [ -z "$KPKG" ]; then
+    # offline fallback: newest package already downloaded into the cache
+    KPKG=$(ls -1 "$CACHE"/kernel 2>/dev/null | sort -V | tail -1 || true)
+fi
+[ -n "$KPKG" ] || cant "cannot resolve linux-image-amd64 (apt-get update?) and no cached kernel"
+
+KDIR=$CACHE/kernel/$KPKG
+if [ ! -f "$KDIR/.done" ]; then
+    log "fetching $KPKG"
+    rm -rf "$KDIR"; mkdir -p "$KDIR/dl"
+    ( cd "$KDIR/dl" && apt-get download "$KPKG" >&2 2>"$KDIR/dl/apt.err" ) ||
+        cant "apt-get download $KPKG failed: $(tail -3 "$KDIR/dl/apt.err")"
+    dpkg-deb -x "$KDIR"/dl/*.deb "$KDIR/root" || cant "dpkg-deb -x failed"
+    rm -f "$KDIR"/dl/*.deb
+    touch "$KDIR/.done"
+fi
+KVER=$(ls -1 "$KDIR/root/lib/modules" | head -1)
+VMLINUZ=$KDIR/root/boot/vmlinuz-$KVER
+[ -f "$VMLINUZ" ] || cant "no vmlinuz in $KPKG"
+
+# ---- cache key for the base -------------------------------------------------
+key_src() {
+    echo "$KPKG $KVER"
+    dpkg-query -W -f '${Package} ${Version}\n' busybox-static nvme-cli fio \
+        mdadm e2fsprogs jq kmod iproute2 2>/dev/null || true
+    sha256sum "$HERE/build-base.sh" "$HERE/guest/init" "$HERE/guest/lib.sh" \
+        "$HERE/guest/nvmet.sh" | awk '{print $1}'
+    for b in "${GUEST_BINS[@]}" "$BUSYBOX"; do stat -Lc '%n %s %Y' "$b"; done
+}
+KEY=$(key_src | sha256sum | cut -c1-16)
+OUT=$CACHE/base-$KEY
+if [ -f "$OUT/.done" ]; then
+    echo "$OUT"
+    exit 0
+fi
+
+log "building base $KEY for kernel $KVER"
+T0=$(date +%s.%N)
+rm -rf "$OUT"; mkdir -p "$OUT"
+ST=$OUT/stage
+mkdir -p "$ST"/usr/{bin,sbin,lib,lib64} "$ST"/{dev,proc,sys,tmp,run,mnt,etc/nvme,root,var}
+ln -s usr/bin "$ST/bin"; ln -s usr/sbin "$ST/sbin"
+ln -s usr/lib "$ST/lib"; ln -s usr/lib64 "$ST/lib64"
+
+# -- binaries and their libraries
+copy_file() { # host path -> same path inside stage (following symlinks)
+    local src=$1 dst=$ST$1
+    [ -e "$dst" ] && return 0
+    mkdir -p "$(dirname "$dst")"
+    cp -L "$src" "$dst"
+}
+for b in "${GUEST_BINS[@]}"; do
+    # /sbin and /usr/sbin are the same in the stage (merged /usr)
+    dst=$ST/usr/${b#/usr/}
+    mkdir -p "$(dirname "$dst")"; cp -L "$b" "$dst"
+    ldd "$b" | awk '$3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' |
+    while read -r lib; do
+        case $lib in /lib/*|/lib64/*) lib=/usr$lib ;; esac
+        copy_file "$lib"
+    done
+done
+ln -s mke2fs "$ST/usr/sbin/mkfs.ext4"
+ln -s e2fsck "$ST/usr/sbin/fsck.ext4"
+[ -f /etc/mke2fs.conf ] && cp /etc/mke2fs.conf "$ST/etc/"
+# busybox and its applets (never shadowing a real binary copied above)
+cp "$BUSYBOX" "$ST/usr/bin/busybox"
+"$BUSYBOX" --list-full | while read -r app; do
+    case $app in
+        bin/*|sbin/*) app=usr/$app ;;
+    esac
+    [ -e "$ST/$app" ] || [ -L "$ST/$app" ] || ln -s /usr/bin/busybox "$ST/$app"
+done
+echo "root:x:0:0:root:/root:/bin/sh" > "$ST/etc/passwd"
+echo "root:x:0:" > "$ST/etc/group"
+
+# -- kernel modules: the closure of what the scenarios need, in load order
+MODS="virtio_pci virtio_net crc32c_generic crc32c-intel nvme-tcp nvme-fabrics
+      nvme-core ext4 md-mod raid1 brd loop configfs nvmet nvmet-tcp tcp_diag"
+KR=$KDIR/root
+[ -f "$KR/lib/modules/$KVER/modules.dep" ] || depmod -b "$KR" "$KVER"
+ORDER=$OUT/modules.order.tmp
+: > "$ORDER"
+for m in $MODS; do
+    modprobe -C /dev/null -d "$KR" -S "$KVER" --show-depends "$m" 2>/dev/null |
+        awk '$1 == "insmod" {print $2}' >> "$ORDER" ||
+        log "warning: module $m not found"
+done
+MDST=$ST/lib/modules/$KVER
+mkdir -p "$MDST"
+: > "$ST/etc/modules.load"
+awk '!seen[$0]++' "$ORDER" | while read -r path; do
+    rel=${path#*/lib/modules/$KVER/}
+    mkdir -p "$(dirname "$MDST/$rel")"
+    case $rel in
+        *.ko.xz)  xz -dc "$path" > "$MDST/${rel%.xz}"; rel=${rel%.xz} ;;
+        *.ko.zst) zstd -qdc "$path" > "$MDST/${rel%.zst}"; rel=${rel%.zst} ;;
+        *.ko.gz)  gzip -dc "$path" > "$MDST/${rel%.gz}"; rel=${rel%.gz} ;;
+        *)        cp "$path" "$MDST/$rel" ;;
+    esac
+    echo "/lib/modules/$KVER/$rel" >> "$ST/etc/modules.load"
+done
+cp "$KR/lib/modules/$KVER"/modules.{order,builtin,builtin.modinfo} "$MDST/" 2>/dev/null || true
+depmod -b "$ST" "$KVER"
+[ -s "$MDST/modules.dep" ] || cant "depmod produced no modules.dep"
+rm -f "$ORDER"
+
+# -- init and guest helpers
+cp "$HERE/guest/init" "$ST/init"; chmod 755 "$ST/init"
+mkdir -p "$ST/fdr"
+cp "$HERE/guest/lib.sh" "$HERE/guest/nvmet.sh" "$ST/fdr/"
+echo "$KVER" > "$ST/etc/fdr-kver"
+
+# -- pack (gzip -1: the guest unpacks it under TCG, where speed matters more
+#    than a few MB)
+( cd "$ST" && find . -mindepth 1 | LC_ALL=C sort |
+  cpio -o -H newc --quiet -R 0:0 ) | gzip -1 > "$OUT/base.cpio.gz"
+cp "$VMLINUZ" "$OUT/vmlinuz"
+echo "$KVER" > "$OUT/kver"
+echo "$KPKG" > "$OUT/kpkg"
+du -sb "$ST" | awk '{print $1}' > "$OUT/stage.bytes"
+rm -rf "$ST"
+touch "$OUT/.done"
+T1=$(date +%s.%N)
+log "base built in $(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b-a}') s:" \
+    "$(du -h "$OUT/base.cpio.gz" | cut -f1) compressed"
+# keep only the newest few bases
+ls -1dt "$CACHE"/base-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
+echo "$OUT"

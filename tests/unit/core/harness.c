@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The fake transport and drive set-up behind the core unit tests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "harness.h"
+
+#define NR_CPL 4096 /* CIDs are handed out round robin below this */
+
+struct cpl_slot {
+	bool done;
+	struct nvme_cqe cqe;
+};
+
+static struct cpl_slot g_cpl[NR_CPL];
+static uint16_t g_next_cid = 1;
+/* The one synchronous command in flight: its data buffers. */
+static const uint8_t *g_in;
+static uint32_t g_in_len;
+static uint8_t *g_out;
+static uint32_t g_out_len;
+
+static const uint8_t g_hostid[16] = { 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88,
+				      0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xf0, 0x01 };
+
+static uint16_t fake_prep(struct fdr_req *req)
+{
+	(void)req;
+	return 0;
+}
+
+static void fake_data_in(struct fdr_req *req)
+{
+	uint32_t n = g_in_len < req->data_len ? g_in_len : req->data_len;
+
+	memset(req->buf, 0, req->data_len);
+	if (g_in && n)
+		memcpy(req->buf, g_in, n);
+	fdr_req_data_in_done(req, 0);
+}
+
+static void fake_complete(struct fdr_req *req)
+{
+	struct cpl_slot *c = &g_cpl[req->cpl.cid % NR_CPL];
+
+	c->done = true;
+	c->cqe = req->cpl;
+	if (req->xfer == NVME_OPC_XFER_FROM_CTRL && !(req->cpl.status >> 1) && g_out) {
+		uint32_t n = g_out_len < req->data_len ? g_out_len : req->data_len;
+		memcpy(g_out, req->buf, n);
+	}
+	fdr_req_release(req);
+}
+
+static void fake_disconnect(struct fdr_queue *q, const char *reason)
+{
+	(void)reason;
+	fdr_queue_close(q);
+}
+
+static void fake_drained(struct fdr_queue *q)
+{
+	(void)q; /* h_teardown frees every queue */
+}
+
+static const struct fdr_transport_ops fake_ops = {
+	.name = "fake",
+	.prep_data = fake_prep,
+	.data_in = fake_data_in,
+	.complete = fake_complete,
+	.disconnect = fake_disconnect,
+	.queue_drained = fake_drained,
+};
+
+static uint16_t next_cid(void)
+{
+	uint16_t cid = g_next_cid;
+
+	g_next_cid = (uint16_t)(g_next_cid % (NR_CPL - 1) + 1);
+	g_cpl[cid].done = false;
+	return cid;
+}
+
+uint16_t h_submit(struct fdr_queue *q, const struct nvme_sqe *sqe)
+{
+	struct fdr_req *req = fdr_req_get(q);
+
+	assert_non_null(req);
+	req->cmd = *sqe;
+	req->cmd.cid = next_cid();
+	fdr_req_submit(req);
+	return req->cmd.cid;
+}
+
+bool h_done(uint16_t cid, uint16_t *status, uint32_t *cdw0)
+{
+	struct cpl_slot *c = &g_cpl[cid % NR_CPL];
+
+	if (!c->done)
+		return false;
+	if (status)
+		*status = c->cqe.status >> 1;
+	if (cdw0)
+		*cdw0 = c->cqe.cdw0;
+	return true;
+}
+
+uint16_t h_cmd(struct fdr_queue *q, const struct nvme_sqe *sqe, const void *in, uint32_t in_len,
+	       void *out, uint32_t out_len, uint32_t *cdw0)
+{
+	uint16_t cid, status = 0xffff;
+
+	g_in = in;
+	g_in_len = in_len;
+	g_out = out;
+	g_out_len = out_len;
+	if (out)
+		memset(out, 0xa5, out_len); /* so that "zeroed" is really written */
+	cid = h_submit(q, sqe);
+	assert_true(h_done(cid, &status, cdw0));
+	assert_int_equal(g_cpl[cid].cqe.cid, cid);
+	g_in = NULL;
+	g_out = NULL;
+	return status;
+}
+
+void h_poll(struct harness *h)
+{
+	for (int i = 0; i < 4; i++)
+		fdr_reactor_poll(h->r, 0);
+}
+
+struct fdr_queue *h_queue(struct harness *h)
+{
+	struct fdr_queue *q = fdr_queue_create(h->t, h->port, &fake_ops, NULL, h->r, 64, "test");
+
+	assert_non_null(q);
+	assert_true(h->nr_extra < sizeof(h->extra) / sizeof(h->extra[0]));
+	h->extra[h->nr_extra++] = q;
+	return q;
+}
+
+uint16_t h_connect(struct harness *h, struct fdr_queue *q, const char *subnqn, uint16_t qid,
+		   uint16_t cntlid, const char *hostnqn)
+{
+	struct nvme_fabrics_connect_cmd c = { .opc = NVME_ADM_FABRICS,
+					      .fctype = NVME_FCTYPE_CONNECT,
+					      .qid = qid,
+					      .sqsize = qid ? 31 : FDR_ADMIN_QDEPTH - 1,
+					      .kato = 0 };
+	struct nvme_fabrics_connect_data d = { .cntlid = cntlid };
+	struct nvme_fabrics_prop_cmd p = { .opc = NVME_ADM_FABRICS,
+					   .fctype = NVME_FCTYPE_PROPERTY_SET,
+					   .ofst = NVME_REG_CC,
+					   .value = NVME_CC_EN | (6u << NVME_CC_IOSQES_SHIFT) |
+						    (4u << NVME_CC_IOCQES_SHIFT) };
+	uint16_t status;
+
+	(void)h;
+	memcpy(d.hostid, g_hostid, sizeof(d.hostid));
+	snprintf(d.subnqn, sizeof(d.subnqn), "%s", subnqn);
+	snprintf(d.hostnqn, sizeof(d.hostnqn), "%s", hostnqn);
+	status = h_cmd(q, (const struct nvme_sqe *)&c, &d, sizeof(d), NULL, 0, NULL);
+	if (status || qid)
+		return status;
+	return h_cmd(q, (const struct nvme_sqe *)&p, NULL, 0, NULL, 0, NULL);
+}
+
+int h_setup(void **state)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	char err[128];
+
+	assert_non_null(h);
+	fdr_log_set_level(FDR_LOG_ERR);
+	h->r = fdr_reactor_create(0);
+	h->t = fdr_target_create();
+	assert_non_null(h->r);
+	assert_non_null(h->t);
+	h->s = fdr_subsys_create(h->t, FDR_SUBSYS_NVME, H_SUBNQN);
+	assert_non_null(h->s);
+	for (uint32_t nsid = 1; nsid <= 3; nsid += 2) {
+		struct fdr_bdev *b = fdr_bdev_ram_create(H_NS_BYTES, err, sizeof(err));
+		struct fdr_ns *ns;
+
+		assert_non_null(b);
+		ns = fdr_ns_create(nsid, b, 512, H_SUBNQN, err, sizeof(err));
+		assert_non_null(ns);
+		assert_int_equal(fdr_subsys_add_ns(h->s, ns, err, sizeof(err)), 0);
+	}
+	h->port = fdr_target_add_port(h->t, NVMF_TRTYPE_TCP, "127.0.0.1", "4420");
+	assert_non_null(h->port);
+
+	h->aq = h_queue(h);
+	assert_int_equal(h_connect(h, h->aq, H_SUBNQN, 0, 0xffff, H_HOSTNQN), 0);
+	h->ctrl = h->aq->ctrl;
+	assert_non_null(h->ctrl);
+	assert_true(fdr_ctrl_ready(h->ctrl));
+	*state = h;
+	return 0;
+}
+
+int h_teardown(void **state)
+{
+	struct harness *h = *state;
+
+	/* I/O queues first, then admin queues, as a host would go. */
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned i = 0; i < h->nr_extra; i++) {
+			struct fdr_queue *q = h->extra[i];
+			if ((q->qid == 0) == (pass == 1) && !q->closing)
+				fdr_queue_close(q);
+		}
+	h_poll(h);
+	for (unsigned i = 0; i < h->nr_extra; i++)
+		fdr_queue_free(h->extra[i]);
+	fdr_target_destroy(h->t);
+	fdr_reactor_destroy(h->r);
+	free(h);
+	return 0;
+}
+
+/* ---- Shorthands -------------------------------------------------------- */
+
+uint16_t h_identify(struct fdr_queue *q, uint8_t cns, uint32_t nsid, uint32_t cdw11, void *out)
+{
+	struct nvme_sqe c = { .opc = NVME_ADM_IDENTIFY, .nsid = nsid, .cdw10 = cns, .cdw11 = cdw11 };
+
+	return h_cmd(q, &c, NULL, 0, out, out ? 4096 : 0, NULL);
+}
+
+uint16_t h_get_log(struct fdr_queue *q, uint8_t lid, uint32_t nsid, bool rae, uint64_t off,
+		   void *out, uint32_t len)
+{
+	uint32_t numd = len / 4 - 1;
+	struct nvme_sqe c = { .opc = NVME_ADM_GET_LOG_PAGE,
+			      .nsid = nsid,
+			      .cdw10 = lid | (rae ? 1u << 15 : 0) | (numd & 0xffff) << 16,
+			      .cdw11 = numd >> 16,
+			      .cdw12 = (uint32_t)off,
+			      .cdw13 = (uint32_t)(off >> 32) };
+
+	return h_cmd(q, &c, NULL, 0, out, len, NULL);
+}
+
+uint16_t h_get_feat(struct fdr_queue *q, uint8_t fid, uint8_t sel, uint32_t cdw11, void *out,
+		    uint32_t len, uint32_t *cdw0)
+{
+	struct nvme_sqe c = { .opc = NVME_ADM_GET_FEATURES,
+			      .cdw10 = fid | (uint32_t)sel << 8,
+			      .cdw11 = cdw11 };
+
+	return h_cmd(q, &c, NULL, 0, out, len, cdw0);
+}
+
+uint16_t h_set_feat(struct fdr_queue *q, uint8_t fid, uint32_t nsid, uint32_t cdw10_hi,
+		    uint32_t cdw11, const void *in, uint32_t len, uint32_t *cdw0)
+{
+	struct nvme_sqe c = { .opc = NVME_ADM_SET_FEATURES,
+			      .nsid = nsid,
+			      .cdw10 = fid | cdw10_hi,
+			      .cdw11 = cdw11 };
+
+	return h_cmd(q, &c, in, len, NULL, 0, cdw0);
+}
