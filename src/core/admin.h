@@ -68,10 +68,9 @@ uint16_t fdr_adm_get_features_decode(struct fdr_req *req);
 uint16_t fdr_adm_set_features_decode(struct fdr_req *req);
 void fdr_adm_aer_exec(struct fdr_req *req);
 
-/* features.c */
-/* Any namespace of the subsystem behind a volatile write cache? */
+/* identify.c: any namespace of the subsystem behind a volatile write cache? */
 bool fdr_adm_has_vwc(const struct fdr_subsys *s);
-/* Composite temperature (Kelvin), and whether it crosses a threshold. */
+/* features.c: composite temperature (Kelvin), and whether it crosses a threshold. */
 uint16_t fdr_adm_temperature(const struct fdr_subsys *s);
 bool fdr_adm_temp_crossed(const struct fdr_ctrl *ctrl);
 

@@ -76,7 +76,9 @@ struct fdr_ctrl *fdr_ctrl_create(struct fdr_subsys *s, struct fdr_queue *admin_q
 	ctrl->refs = 1; /* the admin queue's */
 	pthread_mutex_init(&ctrl->lock, NULL);
 
-	unsigned mqes = (s->type == FDR_SUBSYS_DISCOVERY ? FDR_ADMIN_QDEPTH : s->max_qdepth) - 1;
+	/* On fabrics MQES bounds I/O queues only; a discovery controller has
+	 * none, but hosts compare it with their queue size and complain. */
+	unsigned mqes = (s->type == FDR_SUBSYS_DISCOVERY ? 128 : s->max_qdepth) - 1;
 	ctrl->cap = mqes | NVME_CAP_CQR | ((uint64_t)FDR_CAP_TO << NVME_CAP_TO_SHIFT) |
 		    NVME_CAP_CSS_NVM;
 	ctrl->vs = NVME_VS(1, 4, 0);

@@ -173,8 +173,10 @@ static void disc_entry(struct nvmf_disc_log_entry *e, const struct fdr_port *p,
 	e->trtype = p->trtype;
 	e->adrfam = p->adrfam;
 	e->subtype = subtype;
-	/* No secure channel needed; SQ flow control may be turned off. */
-	e->treq = NVMF_TREQ_NOT_REQUIRED | NVMF_TREQ_DISABLE_SQFLOW;
+	/* SQ flow control may be turned off.  The secure channel field stays
+	 * "not specified" (there is no TLS to require): Debian 12's libnvme
+	 * cannot print "not required" together with the SQ flow bit. */
+	e->treq = NVMF_TREQ_NOT_SPECIFIED | NVMF_TREQ_DISABLE_SQFLOW;
 	e->portid = p->portid;
 	e->cntlid = 0xffff; /* dynamic controller model */
 	e->asqsz = FDR_ADMIN_QDEPTH;

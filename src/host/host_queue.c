@@ -369,7 +369,11 @@ static void rx_handle_rsp(struct fdr_host_queue *q, const uint8_t *p)
 				cqe.cid);
 		return;
 	}
-	if (cqe.sqid != q->qid) {
+	/* A failed Connect has no SQ yet: accept any SQID there. */
+	if (cqe.sqid != q->qid &&
+	    !(r->sqe.opc == NVME_ADM_FABRICS &&
+	      ((const struct nvme_fabrics_cmd *)&r->sqe)->fctype == NVME_FCTYPE_CONNECT &&
+	      (cqe.status >> 1) != 0)) {
 		host_queue_fail(q, EPROTO, "CapsuleResp for cid %u has sqid %u on queue %u",
 				cqe.cid, cqe.sqid, q->qid);
 		return;

@@ -630,6 +630,8 @@ def main():
     args.cache = args.cache or os.path.join(args.builddir, "guest-cache")
     args.out = os.path.abspath(args.out or os.path.join(args.builddir, "guest-runs"))
 
+    if not args.scenarios and os.environ.get("FDR_GUEST_SCENARIOS"):
+        args.scenarios = os.environ["FDR_GUEST_SCENARIOS"].replace(",", " ").split()
     scenarios = [s for s in load_scenarios(args.scenarios) if args.target in s.targets]
     if args.list:
         for s in scenarios:

@@ -34,6 +34,8 @@ void itest_init(int argc, char **argv)
 		exit(77);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	if (getenv("FDR_ITEST_FILTER"))
+		cmocka_set_test_filter(getenv("FDR_ITEST_FILTER"));
 	setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
@@ -316,6 +318,15 @@ struct fdr_host_ctrl *itest_connect(const struct itest_drive *d, unsigned nr_ioq
 
 const char *itest_status_name(uint16_t st)
 {
+	/* SCT 1 codes 80h-84h: say both meanings (NVM / Fabrics). */
+	static __thread char buf[128];
+
+	if (NVME_STATUS_SCT(st) == NVME_SCT_COMMAND_SPECIFIC && NVME_STATUS_SC(st) >= 0x80 &&
+	    NVME_STATUS_SC(st) <= 0x84) {
+		snprintf(buf, sizeof(buf), "%s / Fabrics: %s", nvme_status_name(st),
+			 nvme_status_name_ex(st, true, NVME_ADM_FABRICS));
+		return buf;
+	}
 	return nvme_status_name(st);
 }
 
@@ -326,8 +337,8 @@ void itest_assert_status(uint16_t got, uint16_t want, const char *expr, const ch
 	if (got != want) {
 		print_error("%s: status %#x (SCT %u SC %#x, %s), expected %#x (SCT %u SC %#x, %s)\n",
 			    expr, got, NVME_STATUS_SCT(got), NVME_STATUS_SC(got),
-			    nvme_status_name(got), want, NVME_STATUS_SCT(want),
-			    NVME_STATUS_SC(want), nvme_status_name(want));
+			    itest_status_name(got), want, NVME_STATUS_SCT(want),
+			    NVME_STATUS_SC(want), itest_status_name(want));
 		_fail(file, line);
 	}
 }

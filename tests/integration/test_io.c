@@ -625,7 +625,7 @@ static bool rmix_submit(struct rmix *m, unsigned qi, struct rslot *s)
 static void test_random_qd32(void **state)
 {
 	struct rmix *m = calloc(1, sizeof(*m));
-	uint64_t target_ops = 20000;
+	uint64_t target_ops = 100000;
 	int64_t deadline;
 	struct timespec t0, t1;
 	const char *env = getenv("FDR_ITEST_SEED");

@@ -359,6 +359,7 @@ static void tcp_complete(struct fdr_req *req)
 		fdr_req_release(req);
 		return;
 	}
+	fdr_debug("nvme-tcp %s: complete cid %u status %#x", c->peer, req->cmd.cid, req->status);
 	t->wait_h2c = false;
 	t->req = req;
 	t->c2h_off = 0;

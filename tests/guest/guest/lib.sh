@@ -204,7 +204,10 @@ smart_counters() {
 # random pattern file of N KiB
 make_pattern() { dd if=/dev/urandom of="$1" bs=1024 count="$2" 2>/dev/null; }
 # dmesg lines since the marker written by dmesg_mark
-dmesg_mark()  { _DMESG_N=$(dmesg | wc -l); }
-dmesg_since() { dmesg | tail -n +$((_DMESG_N + 1)); }
+_DMESG_N=0
+dmesg_mark()  { _DMESG_N=$((_DMESG_N + 1)); echo "fdr: mark $_DMESG_N." > /dev/kmsg; }
+dmesg_since() {   # kernel messages after the last dmesg_mark (marker excluded)
+    dmesg | awk -v m="fdr: mark $_DMESG_N." 'f { print } index($0, m) { f = 1 }'
+}
 
 [ -f /fdr/nvmet.sh ] && . /fdr/nvmet.sh

@@ -1,7 +1,8 @@
 #@ tests: discover-io-port discover-disc-port connect admin-cmds json-output
-#@ tests: get-features smart-counters dd-integrity nvme-flush nvme-write-zeroes
-#@ tests: nvme-dsm nvme-compare lba-out-of-range error-log fio-verify-libaio
-#@ tests: fio-verify-io_uring ext4 multiqueue reconnect
+#@ tests: fabrics-properties get-features set-features smart-counters
+#@ tests: dd-integrity nvme-flush nvme-write-zeroes nvme-dsm nvme-compare
+#@ tests: lba-out-of-range error-log fio-verify-libaio fio-verify-io_uring ext4
+#@ tests: multiqueue ctrl-reset keep-alive-idle dmesg-clean reconnect
 #@ ns: ram,size=1G,lba=512
 #@ model: FrankenDrive Guest-Model 7
 #@ serial: FDRG-SN-0421
@@ -113,6 +114,26 @@ for f in idctrl idns nsdescs listns smart errlog fwlog list; do
 done
 t_end
 
+# ------------------------------------------------------------- properties
+# Fabrics Property Get of CAP, VS, CC, CSTS
+prop() { nvme get-property $CDEV -o $1 2>&1 | sed -n 's/.*value: *\(0x\)\{0,1\}\([0-9a-fA-F]*\).*/0x\2/p' | head -1; }
+t_begin fabrics-properties
+for o in 0 8 0x14 0x1c; do
+    t_check "get-property $o" nvme get-property $CDEV -o $o && echo "property $o: $(cat /tmp/t_check.out)"
+done
+vs=$(prop 8); cc=$(prop 0x14); csts=$(prop 0x1c); cap=$(prop 0)
+echo "CAP=$cap VS=$vs CC=$cc CSTS=$csts"
+[ $((vs)) -ge $((0x10300)) ] || t_bad "VS $vs < 1.3"
+t_eq "CC.EN" "$(( cc & 1 ))" 1
+t_eq "CSTS.RDY" "$(( csts & 1 ))" 1
+t_eq "CSTS.CFS" "$(( (csts >> 1) & 1 ))" 0
+# CAP.MQES (0-based) must allow the queue size the host uses (sysfs sqsize)
+[ $(( (cap & 0xffff) + 1 )) -ge $(cat /sys/class/nvme/$CTRL/sqsize) ] ||
+    t_bad "CAP.MQES $((cap & 0xffff)) < sqsize $(cat /sys/class/nvme/$CTRL/sqsize)"
+t_check "show-regs -o json" nvme show-regs $CDEV -o json && jq -e . /tmp/t_check.out >/dev/null ||
+    t_bad "show-regs JSON does not parse"
+t_end
+
 # ------------------------------------------------------------- features
 t_begin get-features
 vwc=$(jq '.vwc % 2' /tmp/idctrl.json 2>/dev/null)
@@ -128,8 +149,10 @@ for f in 1 2 4 5 7 8 0xb 0xf 6; do
         esac
     fi
     t_check "get-feature $f" nvme get-feature $CDEV -f $f || continue
-    val=$(sed -n 's/.*Current value:\(0x[0-9a-fA-F]*\).*/\1/p' /tmp/t_check.out)
-    echo "feature $f = $val"
+    # nvme-cli prints "%#0*x": zero comes out as 00000000, without 0x
+    val=0x$(sed -n 's/.*Current value: *\(0x\)\{0,1\}\([0-9a-fA-F]*\).*/\2/p' /tmp/t_check.out | head -1)
+    echo "feature $f: $(head -1 /tmp/t_check.out)"
+    [ "$val" != 0x ] || t_bad "get-feature $f: no value in: $(head -1 /tmp/t_check.out)"
     case $f in
         0xf) t_eq "keep-alive timer (ms) = kato" "$((val))" "$(( $(cat /sys/class/nvme/$CTRL/kato) * 1000 ))" ;;
         7)   # NCQA/NSQA (0-based) must cover the I/O queues the host created
@@ -139,6 +162,34 @@ for f in 1 2 4 5 7 8 0xb 0xf 6; do
     esac
 done
 t_end
+
+# Set Features round trip: temperature threshold, async event config and
+# (when there is one) the volatile write cache
+t_begin set-features
+if [ "$FDR_TARGET" = nvmet ]; then
+    t_skip set-features "Linux 6.1 nvmet has no changeable temperature threshold"
+else
+    getf() { nvme get-feature $CDEV -f $1 2>&1 | sed -n 's/.*Current value: *\(0x\)\{0,1\}\([0-9a-fA-F]*\).*/0x\2/p'; }
+    old4=$(getf 4)
+    t_check "set-feature 4 (temperature threshold 0x160)" nvme set-feature $CDEV -f 4 -v 0x160
+    t_eq "temperature threshold after set" "$(( $(getf 4) ))" $((0x160))
+    t_check "restore temperature threshold" nvme set-feature $CDEV -f 4 -v $old4
+    t_eq "temperature threshold restored" "$(( $(getf 4) ))" "$(( old4 ))"
+    oldb=$(getf 0xb)
+    t_check "set-feature 0xb" nvme set-feature $CDEV -f 0xb -v 0x100
+    t_eq "async event config after set" "$(( $(getf 0xb) ))" $((0x100))
+    t_check "restore async event config" nvme set-feature $CDEV -f 0xb -v $oldb
+    if [ "$vwc" = 1 ]; then
+        t_check "disable volatile write cache" nvme set-feature $CDEV -f 6 -v 0
+        t_eq "vwc after disable" "$(( $(getf 6) ))" 0
+        t_check "enable volatile write cache" nvme set-feature $CDEV -f 6 -v 1
+        t_eq "vwc after enable" "$(( $(getf 6) ))" 1
+    fi
+    # Number of Queues may only be set before I/O queues exist
+    t_check_fails "set-feature 7 after the I/O queues were created" nvme set-feature $CDEV -f 7 -v 0x00030003
+    echo "set-feature 7: $(cat /tmp/t_check.out)"
+    t_end
+fi
 
 # ------------------------------------------------------------- SMART counters
 # Data units are thousands of 512-byte units, rounded up: moving the total by
@@ -164,12 +215,11 @@ t_eq "host write commands after 1250 writes" "$((hwc1 - hwc0))" 1250
 t_eq "data units read after nothing read" "$((dur1 - dur0))" 0
 t_eq "data units read after 5.12 MB + 1.024 MB read" "$((dur2 - dur1))" 12
 # 512000-byte reads may be split by the host (max_sectors_kb) into more commands
+# (the kernel splits I/O at max_sectors_kb: 1000 sectors -> ceil(1000 / (2 * kb)))
 mskb=$(cat /sys/block/$DEV/queue/max_sectors_kb)
-if [ "$mskb" -ge 500 ]; then
-    t_eq "host read commands (1250 + 2)" "$((hrc2 - hrc1))" 1252
-else
-    [ $((hrc2 - hrc1)) -ge 1252 ] || t_bad "host read commands $((hrc2 - hrc1)) < 1252"
-fi
+echo "max_sectors_kb=$mskb max_hw_sectors_kb=$(cat /sys/block/$DEV/queue/max_hw_sectors_kb)"
+per=$(( (1000 + 2 * mskb - 1) / (2 * mskb) ))
+t_eq "host read commands (1250 x 4k + 2 x 512000 in $per pieces each)" "$((hrc2 - hrc1))" $((1250 + 2 * per))
 t_eq "data units written while reading" "$((duw2 - duw1))" 0
 t_eq "host write commands while reading" "$((hwc2 - hwc1))" 0
 t_end
@@ -253,12 +303,20 @@ else
             { t_bad "miscompare did not report COMPARE FAILURE status"; t_evidence /tmp/t_check.out 5; }
         echo "miscompare: $(cat /tmp/t_check.out)"
     fi
+    # 64 KiB: more than fits in a command capsule (data goes via R2T/H2CData)
+    t_check "write 64 KiB" dd if=/tmp/p64k of=$BDEV bs=65536 seek=$(( (SLBA + 16384) * LBA / 65536 )) oflag=direct
+    t_check "compare 64 KiB matching" nvme compare $BDEV -s $((SLBA + 16384)) -c $((65536 / LBA - 1)) -z 65536 -d /tmp/p64k
+    cp /tmp/p64k /tmp/p64k2
+    printf 'Y' | dd of=/tmp/p64k2 bs=1 seek=65535 conv=notrunc 2>/dev/null
+    t_check_fails "compare 64 KiB, last byte differs" nvme compare $BDEV -s $((SLBA + 16384)) -c $((65536 / LBA - 1)) -z 65536 -d /tmp/p64k2 &&
+        { grep -qi compare /tmp/t_check.out || t_bad "64 KiB miscompare status: $(cat /tmp/t_check.out)"; }
     t_end
 fi
 
 # ------------------------------------------------------------- out-of-range + error log
 errmax() { nvme error-log $CDEV -e 64 -o json 2>/dev/null | jq '[.errors[].error_count] | max // 0'; }
-E0=$(errmax)
+nerr() { nvme smart-log $CDEV -o json 2>/dev/null | jq '.num_err_log_entries | tonumber'; }
+E0=$(errmax); N0=$(nerr)
 t_begin lba-out-of-range
 oor_check() {   # DESC SLBA NLB0
     if t_check_fails "$1" nvme read $BDEV -s $2 -c $3 -z $(( ($3 + 1) * LBA )) -d /tmp/oor.bin; then
@@ -295,6 +353,9 @@ else
         t_eq "newest entry status (SCT/SC)" "$(printf 0x%03x $sc)" 0x080
     fi
     t_eq "newest entry nsid" "$(echo "$ent" | jq .nsid)" 1
+    N1=$(nerr)
+    [ $((N1 - N0)) -ge 3 ] 2>/dev/null ||
+        t_bad "smart-log num_err_log_entries moved from $N0 to $N1, expected +3"
     [ "$(echo "$ent" | jq .sqid)" != 0 ] || t_bad "newest entry should name an I/O queue (sqid != 0)"
 fi
 t_end
@@ -378,6 +439,44 @@ if fio --name=mq --filename=$BDEV --ioengine=libaio --direct=1 --iodepth=8 --num
     [ "$FDR_TARGET" = drive ] && echo "drive log lines mentioning queue connects: $(drive_log_count '[Cc]onnect')"
 else
     t_bad "fio numjobs=2 failed"; t_evidence /tmp/mq.out 20
+fi
+t_end
+
+# ------------------------------------------------------------- controller reset
+t_begin ctrl-reset
+dmesg_mark
+make_pattern /tmp/prs 256
+t_check "write before reset" dd if=/tmp/prs of=$BDEV bs=4096 seek=5000 oflag=direct
+if t_check "nvme reset" nvme reset $CDEV; then
+    wait_until 30 ctrl_live $CTRL || t_bad "controller not live after reset: $(ctrl_state $CTRL)"
+fi
+t_eq "I/O queues after reset" "$(cat /sys/class/nvme/$CTRL/queue_count)" "$qc"
+t_check "read after reset" dd if=$BDEV of=/tmp/rrs bs=4096 skip=5000 count=64 iflag=direct
+t_check "data survives a controller reset" cmp /tmp/prs /tmp/rrs
+echo "dmesg during reset:"; dmesg_since
+t_end
+
+# ------------------------------------------------------------- keep-alive
+# idle for more than two keep-alive timeouts: the host's keep-alives must be
+# answered and the drive must not time the controller out
+t_begin keep-alive-idle
+kato=$(cat /sys/class/nvme/$CTRL/kato)
+dmesg_mark
+sleep $((2 * kato + 2))
+t_eq "state after ${kato}s x2 idle" "$(ctrl_state $CTRL)" live
+dmesg_since > /tmp/dm_ka
+grep -iE 'keep.?alive|recovery|reconnect' /tmp/dm_ka && { t_bad "keep-alive trouble"; t_evidence /tmp/dm_ka; }
+t_check "I/O after idle" dd if=$BDEV of=/dev/null bs=4096 count=16 iflag=direct
+t_end
+
+# ------------------------------------------------------------- kernel log
+# nothing above should have made the kernel complain (passthrough errors
+# from nvme-cli are not logged by the kernel)
+t_begin dmesg-clean
+dmesg > /tmp/dm_all
+if grep -iE 'nvme.*(error|timeout|failed|abort|recovery|reset)|I/O error|blk_update_request|WARNING|BUG|Call Trace' /tmp/dm_all |
+        grep -vE 'resetting controller' > /tmp/dm_bad; then
+    t_bad "kernel complaints:"; t_evidence /tmp/dm_bad 30
 fi
 t_end
 

@@ -80,10 +80,18 @@ static const struct fdr_transport_ops fake_ops = {
 	.queue_drained = fake_drained,
 };
 
+static uint16_t g_last_cid;
+
+uint16_t h_last_cid(void)
+{
+	return g_last_cid;
+}
+
 static uint16_t next_cid(void)
 {
 	uint16_t cid = g_next_cid;
 
+	g_last_cid = cid;
 	g_next_cid = (uint16_t)(g_next_cid % (NR_CPL - 1) + 1);
 	g_cpl[cid].done = false;
 	return cid;

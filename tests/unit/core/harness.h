@@ -43,6 +43,8 @@ uint16_t h_connect(struct harness *h, struct fdr_queue *q, const char *subnqn, u
  * (no phase bit); *cdw0 gets CQE dword 0 if non-NULL. */
 uint16_t h_cmd(struct fdr_queue *q, const struct nvme_sqe *sqe, const void *in, uint32_t in_len,
 	       void *out, uint32_t out_len, uint32_t *cdw0);
+/* The CID the last command went out with. */
+uint16_t h_last_cid(void);
 /* Submit without expecting completion (AER); returns the CID used. */
 uint16_t h_submit(struct fdr_queue *q, const struct nvme_sqe *sqe);
 /* Has CID completed?  Then *status and *cdw0 get its CQE fields. */

@@ -175,7 +175,7 @@ static void mock_execute(struct fdr_req *req)
 	mock.nr_executed++;
 	mock.last_cmd = req->cmd;
 	mock.last_len = req->data_len;
-	if (req->xfer == NVME_OPC_XFER_TO_CTRL && req->data_len <= MOCK_DATA_MAX)
+	if (req->xfer == NVME_OPC_XFER_TO_CTRL && req->data_len && req->data_len <= MOCK_DATA_MAX)
 		memcpy(mock.last_data, req->buf, req->data_len);
 	if (req->xfer == NVME_OPC_XFER_FROM_CTRL)
 		for (uint32_t i = 0; i < req->data_len; i++)

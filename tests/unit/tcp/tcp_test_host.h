@@ -54,7 +54,7 @@ static inline void th_send(struct test_host *h, const void *buf, size_t len)
 	int spins = 0;
 
 	while (len) {
-		ssize_t n = write(h->fd, p, len);
+		ssize_t n = send(h->fd, p, len, MSG_NOSIGNAL);
 		if (n > 0) {
 			p += n;
 			len -= (size_t)n;
