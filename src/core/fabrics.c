@@ -113,6 +113,8 @@ static void connect_exec(struct fdr_req *req)
 	struct fdr_subsys *s;
 	uint16_t status;
 
+	/* The response names the queue the host asked to connect. */
+	q->qid = c->qid;
 	if (c->recfmt != 0) {
 		status = NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_CONNECT_INCOMPATIBLE_FORMAT) |
 			 NVME_STATUS_DNR;

@@ -267,6 +267,14 @@ static uint16_t set_num_queues(struct fdr_ctrl *ctrl, uint32_t cdw11, uint32_t *
 
 	if (nsqr == 0xffff || ncqr == 0xffff)
 		return ADM_INVALID_FIELD;
+	/* The count is fixed once I/O queues exist, until the next reset. */
+	bool have_ioq = false;
+	pthread_mutex_lock(&ctrl->subsys->lock);
+	for (unsigned qid = 1; qid <= FDR_MAX_IO_QUEUES; qid++)
+		have_ioq |= ctrl->ioq[qid] != NULL;
+	pthread_mutex_unlock(&ctrl->subsys->lock);
+	if (have_ioq)
+		return ADM_SC(NVME_SC_COMMAND_SEQUENCE_ERROR) | NVME_STATUS_DNR;
 	ctrl->feat.nr_io_sq = nsqr < max0 ? nsqr : max0;
 	ctrl->feat.nr_io_cq = ncqr < max0 ? ncqr : max0;
 	ctrl->feat.nr_queues_set = true;
@@ -350,9 +358,15 @@ uint16_t fdr_adm_set_features_decode(struct fdr_req *req)
 		return ADM_INVALID_FIELD;
 	if (req->cmd.cdw10 & FEAT_SV)
 		return ADM_CS(NVME_SC_FEATURE_NOT_SAVEABLE) | NVME_STATUS_DNR;
-	if (nsid != 0 && nsid != NVME_NSID_ALL)
-		return nsid > FDR_MAX_NS ? ADM_INVALID_NS
-					 : ADM_CS(NVME_SC_FEATURE_NOT_NS_SPECIFIC) | NVME_STATUS_DNR;
+	if (nsid != 0 && nsid != NVME_NSID_ALL) {
+		/* Error Recovery is namespace specific since NVMe 1.4 (DULBE);
+		 * one setting serves all our namespaces. */
+		if (nsid > FDR_MAX_NS || (fid == NVME_FEAT_ERR_RECOVERY &&
+					  !fdr_subsys_ns(adm_ctrl(req)->subsys, nsid)))
+			return ADM_INVALID_NS;
+		if (fid != NVME_FEAT_ERR_RECOVERY)
+			return ADM_CS(NVME_SC_FEATURE_NOT_NS_SPECIFIC) | NVME_STATUS_DNR;
+	}
 	/* On fabrics the Host Identifier is the one Connect carried. */
 	if (fid == NVME_FEAT_HOST_ID)
 		return ADM_SC(NVME_SC_COMMAND_SEQUENCE_ERROR) | NVME_STATUS_DNR;

@@ -179,7 +179,8 @@ int fdr_host_submit(struct fdr_host_queue *q, struct nvme_sqe *cmd, void *buf, u
  * callbacks of completed commands.  Waits up to timeout_ms (0: do not
  * wait, <0: forever) for at least one completion.  Returns the number of
  * completions reaped (0 on timeout), or a negative errno once the queue is
- * dead and nothing more is to be reaped.
+ * dead and nothing more is to be reaped.  Not to be called from a callback
+ * (-EDEADLK), nor is fdr_host_io().
  */
 int fdr_host_poll(struct fdr_host_queue *q, int timeout_ms);
 

@@ -767,6 +767,8 @@ int fdr_host_poll(struct fdr_host_queue *q, int timeout_ms)
 	uint64_t start = q->reaped;
 	int64_t deadline = timeout_ms > 0 ? host_now_ms() + timeout_ms : 0;
 
+	if (q->in_cb)
+		return -EDEADLK; /* not from inside a completion callback */
 	for (;;) {
 		struct pollfd pfd;
 		int wait, rc;

@@ -15,6 +15,11 @@ CACHE=${1:?usage: build-base.sh CACHE_DIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$CACHE"
 CACHE=$(cd "$CACHE" && pwd)
+# one builder at a time per cache
+if command -v flock >/dev/null; then
+    exec 9>"$CACHE/.lock"
+    flock -w 600 9 || { echo "build-base: cache $CACHE locked for 10 min" >&2; exit 1; }
+fi
 
 log() { echo "build-base: $*" >&2; }
 cant() { echo "build-base: cannot build guest base: $*" >&2; exit 2; }
@@ -43,7 +48,8 @@ if [ -z "$KPKG" ]; then
 fi
 if [ -z "$KPKG" ]; then
     # offline fallback: newest package already downloaded into the cache
-    KPKG=$(ls -1 "$CACHE"/kernel 2>/dev/null | sort -V | tail -1 || true)
+    KPKG=$(cd "$CACHE/kernel" 2>/dev/null && ls -1d */.done 2>/dev/null |
+           sed 's|/.done$||' | sort -V | tail -1 || true)
 fi
 [ -n "$KPKG" ] || cant "cannot resolve linux-image-amd64 (apt-get update?) and no cached kernel"
 
@@ -51,9 +57,12 @@ KDIR=$CACHE/kernel/$KPKG
 if [ ! -f "$KDIR/.done" ]; then
     log "fetching $KPKG"
     rm -rf "$KDIR"; mkdir -p "$KDIR/dl"
-    ( cd "$KDIR/dl" && apt-get download "$KPKG" >&2 2>"$KDIR/dl/apt.err" ) ||
-        cant "apt-get download $KPKG failed: $(tail -3 "$KDIR/dl/apt.err")"
-    dpkg-deb -x "$KDIR"/dl/*.deb "$KDIR/root" || cant "dpkg-deb -x failed"
+    if ! ( cd "$KDIR/dl" && apt-get download "$KPKG" >&2 2>"$KDIR/dl/apt.err" ); then
+        err=$(grep -v '^W:' "$KDIR/dl/apt.err" | tail -2 | tr '\n' ' ')
+        rm -rf "$KDIR"
+        cant "apt-get download $KPKG failed: $err"
+    fi
+    dpkg-deb -x "$KDIR"/dl/*.deb "$KDIR/root" || { rm -rf "$KDIR"; cant "dpkg-deb -x failed"; }
     rm -f "$KDIR"/dl/*.deb
     touch "$KDIR/.done"
 fi

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -18,6 +19,42 @@
 #include <frankendrive/names.h>
 
 static const char *g_drive_path;
+
+/* Drives started and not yet stopped, killed at exit (a failed assertion
+ * longjmps out of a test that started a drive of its own). */
+#define MAX_LIVE 16
+static pid_t g_live[MAX_LIVE];
+static char g_live_dir[MAX_LIVE][PATH_MAX];
+
+static void live_add(pid_t pid, const char *dir)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (!g_live[i]) {
+			g_live[i] = pid;
+			snprintf(g_live_dir[i], sizeof(g_live_dir[i]), "%s", dir);
+			return;
+		}
+}
+
+static void live_del(pid_t pid)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (g_live[i] == pid)
+			g_live[i] = 0;
+}
+
+static void rm_tree(const char *dir);
+
+static void kill_live(void)
+{
+	for (int i = 0; i < MAX_LIVE; i++)
+		if (g_live[i] > 0) {
+			kill(g_live[i], SIGKILL);
+			waitpid(g_live[i], NULL, 0);
+			g_live[i] = 0;
+			rm_tree(g_live_dir[i]);
+		}
+}
 
 void itest_init(int argc, char **argv)
 {
@@ -34,6 +71,7 @@ void itest_init(int argc, char **argv)
 		exit(77);
 	}
 	signal(SIGPIPE, SIG_IGN);
+	atexit(kill_live);
 	if (getenv("FDR_ITEST_FILTER"))
 		cmocka_set_test_filter(getenv("FDR_ITEST_FILTER"));
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -86,7 +124,26 @@ static char *subst_tmp(const char *arg, const char *tmp)
 	return out;
 }
 
+static int drive_start_once(struct itest_drive *d, bool disc, const char *const *extra,
+			    bool *early_exit);
+
 int itest_drive_start(struct itest_drive *d, bool disc, const char *const *extra)
+{
+	/* The free port may be taken between the check and the drive's bind:
+	 * when the drive exits during start-up, try again with new ports. */
+	for (int attempt = 0;; attempt++) {
+		bool early_exit = false;
+		int rc = drive_start_once(d, disc, extra, &early_exit);
+
+		if (!rc || !early_exit || attempt == 2)
+			return rc;
+		fprintf(stderr, "retrying the drive start with other ports\n");
+		rm_tree(d->tmpdir);
+	}
+}
+
+static int drive_start_once(struct itest_drive *d, bool disc, const char *const *extra,
+			    bool *early_exit)
 {
 	char *argv[96];
 	char listen[96];
@@ -138,6 +195,10 @@ int itest_drive_start(struct itest_drive *d, bool disc, const char *const *extra
 	fflush(stderr);
 	d->pid = fork();
 	if (d->pid == 0) {
+		/* Never outlive a test program that crashed or failed half-way. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() == 1)
+			_exit(127);
 		dup2(logfd, 2);
 		dup2(logfd, 1);
 		execv(argv[0], argv);
@@ -150,6 +211,7 @@ int itest_drive_start(struct itest_drive *d, bool disc, const char *const *extra
 		fprintf(stderr, "fork: %s\n", strerror(errno));
 		return -1;
 	}
+	live_add(d->pid, d->tmpdir);
 
 	/* Wait until the listener accepts connections. */
 	deadline = now_ms() + 10000;
@@ -158,6 +220,8 @@ int itest_drive_start(struct itest_drive *d, bool disc, const char *const *extra
 
 		if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
 			fprintf(stderr, "drive exited during start-up (status %#x)\n", st);
+			*early_exit = true;
+			live_del(d->pid);
 			d->pid = -1;
 			itest_drive_dump_log(d);
 			return -1;
@@ -173,6 +237,7 @@ int itest_drive_start(struct itest_drive *d, bool disc, const char *const *extra
 			itest_drive_dump_log(d);
 			kill(d->pid, SIGKILL);
 			waitpid(d->pid, NULL, 0);
+			live_del(d->pid);
 			d->pid = -1;
 			return -1;
 		}
@@ -190,6 +255,7 @@ bool itest_drive_alive(struct itest_drive *d)
 	if (waitpid(d->pid, &st, WNOHANG) == d->pid) {
 		fprintf(stderr, "drive died: %s %d\n", WIFSIGNALED(st) ? "signal" : "exit",
 			WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+		live_del(d->pid);
 		d->pid = -1;
 		itest_drive_dump_log(d);
 		return false;
@@ -276,6 +342,7 @@ int itest_drive_stop(struct itest_drive *d)
 		rc = -1;
 	}
 	d->exit_status = st;
+	live_del(d->pid);
 	d->pid = -1;
 	for (int i = 0; bad[i]; i++) {
 		if (itest_log_contains(d, bad[i])) {

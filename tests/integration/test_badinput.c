@@ -114,6 +114,9 @@ static void send_any(int fd, const void *buf, size_t len)
 	(void)fdr_host_raw_send(fd, buf, len);
 }
 
+/* FEI a C2HTermReq must carry for the next expectation (-1: not checked). */
+static long g_expect_fei = -1;
+
 enum reaction {
 	R_TERM,
 	R_CLOSE,
@@ -137,6 +140,7 @@ static enum reaction expect_reaction(int fd, const char *what, const uint16_t *a
 		n = fdr_host_raw_recv_pdu(fd, pdu, sizeof(pdu), REACT_MS);
 		if (n == 0 || n == -ECONNRESET) {
 			printf("# %s: connection closed, no C2HTermReq\n", what);
+			g_expect_fei = -1;
 			return R_CLOSE;
 		}
 		if (n == -ETIMEDOUT)
@@ -159,6 +163,12 @@ static enum reaction expect_reaction(int fd, const char *what, const uint16_t *a
 				ok |= t.fes == allowed[i];
 			if (!ok)
 				fail_msg("%s: unexpected FES %#x", what, t.fes);
+			/* For Invalid PDU Header Field, FEI is the offset of the bad field. */
+			if (g_expect_fei >= 0 && t.fes == NVME_TCP_FES_INVALID_PDU_HDR &&
+			    t.fei != (uint32_t)g_expect_fei)
+				fail_msg("%s: FEI %#x, expected the field offset %#lx", what, t.fei,
+					 g_expect_fei);
+			g_expect_fei = -1;
 			if (fdr_host_raw_wait_close(fd, REACT_MS))
 				fail_msg("%s: connection still open %d ms after C2HTermReq", what,
 					 REACT_MS);
@@ -312,6 +322,7 @@ static void test_unknown_pdu_type(void **state)
 		memcpy(pdu, &h, sizeof(h));
 		send_any(fd, pdu, sizeof(pdu));
 		snprintf(what, sizeof(what), "PDU type %#x", types[i]);
+		g_expect_fei = 0;
 		EXPECT(fd, what, NVME_TCP_FES_INVALID_PDU_HDR);
 		close(fd);
 		healthy();
@@ -356,6 +367,7 @@ static void test_bad_hlen(void **state)
 			 72);
 	h->hlen = 24;
 	send_any(fd, pdu, 72);
+	g_expect_fei = 2;
 	EXPECT(fd, "CapsuleCmd hlen 24", NVME_TCP_FES_INVALID_PDU_HDR);
 	close(fd);
 	healthy();
@@ -492,6 +504,7 @@ static void test_icreq_bad_fields(void **state)
 	ic.pfv = 1;
 	fd = raw_open();
 	send_any(fd, &ic, sizeof(ic));
+	g_expect_fei = 8;
 	EXPECT(fd, "ICReq pfv 1", NVME_TCP_FES_UNSUPPORTED_PARAM, NVME_TCP_FES_INVALID_PDU_HDR);
 	close(fd);
 	healthy();
@@ -500,6 +513,7 @@ static void test_icreq_bad_fields(void **state)
 	ic.hpda = 32; /* 0..31 */
 	fd = raw_open();
 	send_any(fd, &ic, sizeof(ic));
+	g_expect_fei = 10;
 	EXPECT(fd, "ICReq hpda 32", NVME_TCP_FES_UNSUPPORTED_PARAM, NVME_TCP_FES_INVALID_PDU_HDR);
 	close(fd);
 	healthy();
@@ -705,6 +719,7 @@ static void test_h2c_bad_ttag(void **state)
 	len = build_h2c(pdu, false, false, 7, (uint16_t)(r2t.ttag ^ 0x5a5a), r2t.r2to, 4096, data,
 			false, false);
 	send_any(v.fd, pdu, len);
+	g_expect_fei = 10; /* TTAG */
 	expect_reaction(v.fd, "H2CData with a ttag never issued", fes, 3, false, NULL);
 	victim_close(&v);
 	healthy();

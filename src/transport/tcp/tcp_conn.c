@@ -322,8 +322,13 @@ static void tcp_data_in(struct fdr_req *req)
 	struct fdr_tcp_req *t = req_treq(req);
 	struct fdr_tcp_tx *tx = &t->tx;
 
-	if (t->err || req_icd(req) || c->state == FDR_TCP_CLOSED) {
-		fdr_req_data_in_done(req, t->err ? t->err : req_icd(req) ? 0 : STATUS_TRANSIENT);
+	if (t->err || req_icd(req)) {
+		/* In-capsule data is in req->buf already (or failed to arrive). */
+		fdr_req_data_in_done(req, t->err);
+		return;
+	}
+	if (c->state == FDR_TCP_CLOSED) {
+		fdr_req_data_in_done(req, STATUS_TRANSIENT);
 		return;
 	}
 	/* One R2T for all of it: MAXR2T (outstanding R2Ts per command) is at
@@ -355,6 +360,7 @@ static void tcp_complete(struct fdr_req *req)
 		/* Cannot happen: a command completes after its R2T went out. */
 		fdr_err("nvme-tcp %s: cid %u completed while its R2T is queued", c->peer,
 			req->cmd.cid);
+		t->wait_h2c = false; /* so that closing does not fail it a second time */
 		conn_close(c, "internal error");
 		fdr_req_release(req);
 		return;

@@ -9,6 +9,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -221,10 +222,17 @@ static void listener_event(struct fdr_handler *h, uint32_t events)
 static int parse_addr(const struct fdr_port *port, struct sockaddr_storage *ss, socklen_t *sl,
 		      char *err, size_t errlen)
 {
+	struct addrinfo hints = {
+		.ai_family = AF_UNSPEC,
+		.ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE,
+	};
+	struct addrinfo *ai = NULL;
 	char host[64];
 	char *end;
 	unsigned long pnum;
 	size_t n;
+	int rc;
 
 	errno = 0;
 	pnum = strtoul(port->trsvcid, &end, 10);
@@ -232,31 +240,27 @@ static int parse_addr(const struct fdr_port *port, struct sockaddr_storage *ss, 
 		snprintf(err, errlen, "invalid TCP port '%s'", port->trsvcid);
 		return -1;
 	}
-	/* Accept "[v6]" as well as a bare IPv6 literal. */
+	/* Accept "[v6]" as well as a bare IPv6 literal (with a %scope). */
 	snprintf(host, sizeof(host), "%s", port->traddr);
 	n = strlen(host);
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
 		memmove(host, host + 1, n - 2);
 		host[n - 2] = '\0';
 	}
+	/* Numeric only: a name would make the discovery log ambiguous. */
+	rc = getaddrinfo(host, port->trsvcid, &hints, &ai);
+	if (rc || !ai || ai->ai_addrlen > sizeof(*ss)) {
+		snprintf(err, errlen, "invalid IP address '%s' (IPv4 or IPv6 literal expected)",
+			 port->traddr);
+		if (ai)
+			freeaddrinfo(ai);
+		return -1;
+	}
 	memset(ss, 0, sizeof(*ss));
-	struct sockaddr_in *in = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)pnum);
-		*sl = sizeof(*in);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)pnum);
-		*sl = sizeof(*in6);
-		return 0;
-	}
-	snprintf(err, errlen, "invalid IP address '%s' (IPv4 or IPv6 literal expected)",
-		 port->traddr);
-	return -1;
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sl = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
 }
 
 struct fdr_tcp_listener *fdr_tcp_listen(struct fdr_target *t, struct fdr_port *port,

