@@ -275,7 +275,8 @@ struct fdr_subsys {
 	pthread_mutex_t lock;
 	struct fdr_ctrl *ctrls[FDR_MAX_CTRLS];
 	uint16_t next_cntlid;
-	struct fdr_io_stats closed_stats; /* folded in from closed queues, under lock */
+	struct fdr_io_stats closed_stats; /* folded in from drained queues, under lock */
+	struct fdr_queue *queues;         /* connected queues, under lock */
 	uint8_t critical_warning;         /* atomic */
 	uint16_t temperature;             /* Kelvin, atomic */
 	uint64_t created_ns;
@@ -288,6 +289,8 @@ struct fdr_subsys *fdr_subsys_create(struct fdr_target *t, enum fdr_subsys_type 
 void fdr_subsys_destroy(struct fdr_subsys *s);
 int fdr_subsys_add_ns(struct fdr_subsys *s, struct fdr_ns *ns, char *err, size_t errlen);
 bool fdr_subsys_host_allowed(const struct fdr_subsys *s, const char *hostnqn);
+/* Link a connected queue into s->queues; call with s->lock held. */
+void fdr_subsys_link_queue(struct fdr_subsys *s, struct fdr_queue *q);
 /* dst += src, reading src's counters atomically. */
 void fdr_io_stats_add(struct fdr_io_stats *dst, const struct fdr_io_stats *src);
 /* Sum of closed and live queues' counters. */
@@ -352,6 +355,10 @@ struct fdr_queue {
 	uint64_t busy_since_ns;
 
 	struct fdr_io_stats stats; /* fdr_stat_add() only */
+	/* In the subsystem's list of connected queues, under subsys->lock,
+	 * from Connect until drained: the health log sums them. */
+	struct fdr_queue *s_next;
+	struct fdr_queue **s_pprev;
 };
 
 /* ---- Pipeline ----------------------------------------------------------- */

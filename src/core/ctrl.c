@@ -86,8 +86,10 @@ struct fdr_ctrl *fdr_ctrl_create(struct fdr_subsys *s, struct fdr_queue *admin_q
 
 	pthread_mutex_lock(&s->lock);
 	ctrl->cntlid = alloc_cntlid(s, &slot);
-	if (ctrl->cntlid)
+	if (ctrl->cntlid) {
 		s->ctrls[slot] = ctrl;
+		fdr_subsys_link_queue(s, admin_q);
+	}
 	pthread_mutex_unlock(&s->lock);
 	if (!ctrl->cntlid) {
 		fdr_warn("%s: no controller slot left for %s", s->nqn, hostnqn);
@@ -249,7 +251,9 @@ static void ctrl_disable(struct fdr_ctrl *ctrl)
 {
 	ctrl_drop_io_queues(ctrl, "controller reset (CC.EN=0)");
 	fdr_ctrl_aer_abort_all(ctrl, NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_ABORTED_SQ_DELETION));
-	__atomic_and_fetch(&ctrl->csts, ~(NVME_CSTS_RDY | NVME_CSTS_SHST_MASK), __ATOMIC_ACQ_REL);
+	/* A reset is how the host recovers from a fatal status: CFS clears. */
+	__atomic_and_fetch(&ctrl->csts, ~(NVME_CSTS_RDY | NVME_CSTS_SHST_MASK | NVME_CSTS_CFS),
+			   __ATOMIC_ACQ_REL);
 	features_init(ctrl);
 }
 

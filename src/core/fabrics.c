@@ -90,6 +90,7 @@ static uint16_t connect_io(struct fdr_req *req, struct fdr_subsys *s,
 			status = connect_invalid(req, CONNECT_SQE_IPO(qid));
 		} else {
 			ctrl->ioq[c->qid] = q;
+			fdr_subsys_link_queue(s, q);
 			fdr_ctrl_get(ctrl);
 			q->ctrl = ctrl;
 			q->qid = c->qid;

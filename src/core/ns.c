@@ -124,7 +124,23 @@ int fdr_ns_format(struct fdr_ns *ns, uint8_t lbaf)
 	return 0;
 }
 
-/* ---- Write Uncorrectable ranges (cold: kept sorted, merged) ---- */
+/* ---- Write Uncorrectable ranges (cold: sorted, disjoint, merged) ---- */
+
+static int unc_grow_locked(struct fdr_ns *ns)
+{
+	uint32_t cap;
+	void *p;
+
+	if (ns->unc_n < ns->unc_cap)
+		return 0;
+	cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
+	p = realloc(ns->unc, cap * sizeof(*ns->unc));
+	if (!p)
+		return -ENOMEM;
+	ns->unc = p;
+	ns->unc_cap = cap;
+	return 0;
+}
 
 static void unc_remove_locked(struct fdr_ns *ns, uint64_t slba, uint64_t nlb)
 {
@@ -139,20 +155,14 @@ static void unc_remove_locked(struct fdr_ns *ns, uint64_t slba, uint64_t nlb)
 			continue;
 		}
 		if (r->slba < slba && rend > end) {
-			/* Split: the tail goes in as a new range below. */
-			struct fdr_lba_range tail = {end, rend - end};
-			r->nlb = slba - r->slba;
-			if (ns->unc_n == ns->unc_cap) {
-				uint32_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
-				void *p = realloc(ns->unc, cap * sizeof(*ns->unc));
-				if (!p)
-					return; /* keep the wider range: reads keep failing */
-				ns->unc = p;
-				ns->unc_cap = cap;
-				r = &ns->unc[i];
-			}
+			/* Split in two; without memory keep the whole range, so
+			 * reads of it keep failing rather than succeed wrongly. */
+			if (unc_grow_locked(ns) < 0)
+				return;
+			r = &ns->unc[i];
 			memmove(&ns->unc[i + 2], &ns->unc[i + 1], (ns->unc_n - i - 1) * sizeof(*r));
-			ns->unc[i + 1] = tail;
+			ns->unc[i + 1] = (struct fdr_lba_range){end, rend - end};
+			r->nlb = slba - r->slba;
 			ns->unc_n++;
 			return;
 		}
@@ -176,21 +186,27 @@ int fdr_ns_unc_mark(struct fdr_ns *ns, uint64_t slba, uint64_t nlb)
 
 	pthread_mutex_lock(&ns->unc_lock);
 	unc_remove_locked(ns, slba, nlb);
-	if (ns->unc_n == ns->unc_cap) {
-		uint32_t cap = ns->unc_cap ? ns->unc_cap * 2 : 8;
-		void *p = realloc(ns->unc, cap * sizeof(*ns->unc));
-		if (!p) {
-			pthread_mutex_unlock(&ns->unc_lock);
-			return -ENOMEM;
-		}
-		ns->unc = p;
-		ns->unc_cap = cap;
+	if (unc_grow_locked(ns) < 0) {
+		pthread_mutex_unlock(&ns->unc_lock);
+		return -ENOMEM;
 	}
 	for (i = 0; i < ns->unc_n && ns->unc[i].slba < slba; i++)
 		;
 	memmove(&ns->unc[i + 1], &ns->unc[i], (ns->unc_n - i) * sizeof(*ns->unc));
 	ns->unc[i] = (struct fdr_lba_range){slba, nlb};
-	__atomic_store_n(&ns->unc_n, ns->unc_n + 1, __ATOMIC_RELEASE);
+	ns->unc_n++;
+	/* Merge with touching neighbours so marking block by block stays small. */
+	if (i + 1 < ns->unc_n && ns->unc[i].slba + ns->unc[i].nlb == ns->unc[i + 1].slba) {
+		ns->unc[i].nlb += ns->unc[i + 1].nlb;
+		memmove(&ns->unc[i + 1], &ns->unc[i + 2], (ns->unc_n - i - 2) * sizeof(*ns->unc));
+		ns->unc_n--;
+	}
+	if (i > 0 && ns->unc[i - 1].slba + ns->unc[i - 1].nlb == ns->unc[i].slba) {
+		ns->unc[i - 1].nlb += ns->unc[i].nlb;
+		memmove(&ns->unc[i], &ns->unc[i + 1], (ns->unc_n - i - 1) * sizeof(*ns->unc));
+		ns->unc_n--;
+	}
+	__atomic_store_n(&ns->unc_n, ns->unc_n, __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&ns->unc_lock);
 	return 0;
 }

@@ -64,10 +64,40 @@ struct fdr_req *fdr_req_get(struct fdr_queue *q)
 	return req;
 }
 
+static void fold_stats(struct fdr_io_stats *dst, const struct fdr_io_stats *src);
+
+/*
+ * The controller reference is dropped only here, once nothing is in
+ * flight: handlers finishing after the connection closed still see
+ * q->ctrl, and the queue's counters reach the subsystem's in one step.
+ */
+static void queue_release_ctrl(struct fdr_queue *q)
+{
+	struct fdr_ctrl *ctrl = q->ctrl;
+	struct fdr_subsys *s;
+
+	if (!ctrl)
+		return;
+	s = ctrl->subsys;
+	pthread_mutex_lock(&s->lock);
+	if (q->s_pprev) {
+		*q->s_pprev = q->s_next;
+		if (q->s_next)
+			q->s_next->s_pprev = q->s_pprev;
+		q->s_next = NULL;
+		q->s_pprev = NULL;
+	}
+	fold_stats(&s->closed_stats, &q->stats);
+	pthread_mutex_unlock(&s->lock);
+	q->ctrl = NULL;
+	fdr_ctrl_put(ctrl);
+}
+
 static void queue_maybe_drained(struct fdr_queue *q)
 {
 	if (q->closing && !q->in_close && q->nr_inflight == 0 && !q->drained) {
 		q->drained = true;
+		queue_release_ctrl(q);
 		q->ops->queue_drained(q); /* may free q */
 	}
 }
@@ -99,6 +129,15 @@ void fdr_io_stats_add(struct fdr_io_stats *dst, const struct fdr_io_stats *src)
 	fold_stats(dst, src);
 }
 
+void fdr_subsys_link_queue(struct fdr_subsys *s, struct fdr_queue *q)
+{
+	q->s_next = s->queues;
+	if (s->queues)
+		s->queues->s_pprev = &q->s_next;
+	q->s_pprev = &s->queues;
+	s->queues = q;
+}
+
 /* Detach q from its controller; the admin queue takes the controller down. */
 static void queue_detach(struct fdr_queue *q)
 {
@@ -116,14 +155,9 @@ static void queue_detach(struct fdr_queue *q)
 		ctrl->ioq[q->qid] = NULL;
 	if (q->qid == 0 && ctrl->admin_q == q)
 		ctrl->admin_q = NULL;
-	/* Counters outlive connections: the health log is the subsystem's. */
-	fold_stats(&s->closed_stats, &q->stats);
-	memset(&q->stats, 0, sizeof(q->stats));
 	pthread_mutex_unlock(&s->lock);
 	if (q->qid)
 		fdr_info("ctrl %u: I/O queue %u from %s closed", ctrl->cntlid, q->qid, q->peer);
-	q->ctrl = NULL;
-	fdr_ctrl_put(ctrl);
 }
 
 void fdr_queue_close(struct fdr_queue *q)

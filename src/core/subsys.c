@@ -79,17 +79,10 @@ bool fdr_subsys_host_allowed(const struct fdr_subsys *s, const char *hostnqn)
 
 void fdr_subsys_io_stats(struct fdr_subsys *s, struct fdr_io_stats *out)
 {
-	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&s->lock);
 	*out = s->closed_stats;
-	for (unsigned i = 0; i < FDR_MAX_CTRLS; i++) {
-		struct fdr_ctrl *c = s->ctrls[i];
-		if (!c)
-			continue;
-		for (unsigned qid = 1; qid <= FDR_MAX_IO_QUEUES; qid++)
-			if (c->ioq[qid])
-				fdr_io_stats_add(out, &c->ioq[qid]->stats);
-	}
+	for (struct fdr_queue *q = s->queues; q; q = q->s_next)
+		fdr_io_stats_add(out, &q->stats);
 	pthread_mutex_unlock(&s->lock);
 }
 

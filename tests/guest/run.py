@@ -26,6 +26,30 @@ SCEN_DIR = os.path.join(HERE, "scenarios")
 DEFAULT_NQN = "nqn.2026-11.io.frankendrive:drive0"
 
 
+CHILDREN = []      # processes to kill if we are interrupted
+
+
+def spawn(argv, **kw):
+    p = subprocess.Popen(argv, start_new_session=True, **kw)
+    CHILDREN.append(p)
+    return p
+
+
+def kill_children(*_):
+    for p in CHILDREN:
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def on_signal(signum, _frame):
+    kill_children()
+    print("# interrupted by signal %d" % signum, flush=True)
+    os._exit(128 + signum)
+
+
 def log(msg):
     print("guest: " + msg, file=sys.stderr, flush=True)
 
@@ -204,9 +228,8 @@ class Drive:
             lf.write("=== harness: start #%d: %s\n" % (self.starts, " ".join(shlex.quote(a) for a in [self.exe] + self.argv)))
         self.log_offset = os.path.getsize(self.logpath)
         lf = open(self.logpath, "a")
-        self.proc = subprocess.Popen([self.exe] + self.argv, stdin=subprocess.DEVNULL,
-                                     stdout=lf, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = spawn([self.exe] + self.argv, stdin=subprocess.DEVNULL,
+                          stdout=lf, stderr=subprocess.STDOUT)
         lf.close()
         t0 = time.time()
         while time.time() - t0 < wait:
@@ -365,15 +388,16 @@ class Run:
         envtxt = "".join("export %s=%s\n" % (k, shlex.quote(v)) for k, v in sorted(env.items()))
         with open(self.sc.path, "rb") as f:
             script = f.read()
-        # the kernel unpacks concatenated archives; the small uncompressed one
-        # goes first (an uncompressed archive after a gzip one is rejected)
+        # the kernel unpacks concatenated archives; the small scenario one goes
+        # first (should the base ever be compressed: an uncompressed archive
+        # after a compressed one is rejected)
         scen = cpio_newc([("fdr", b"", 0o40755),
                           ("fdr/env", envtxt.encode(), 0o100644),
                           ("fdr/scenario.sh", script, 0o100755)])
         self.initrd = os.path.join(self.out, "initrd.img")
         with open(self.initrd, "wb") as f:
             f.write(scen)
-            with open(os.path.join(self.base, "base.cpio.gz"), "rb") as b:
+            with open(os.path.join(self.base, "base.cpio"), "rb") as b:
                 shutil.copyfileobj(b, f)
         with open(os.path.join(self.out, "env"), "w") as f:
             f.write(envtxt)
@@ -430,8 +454,7 @@ class Run:
         qlog.flush()
         timeout = sc.timeout * self.args.timeout_scale
         deadline = self.t0 + timeout
-        qemu = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=qlog,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        qemu = spawn(argv, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
         conn = None
         buf = b""
         ended = None
@@ -624,16 +647,18 @@ def main():
     ap.add_argument("--exit-zero", action="store_true",
                     help="exit 0 even when tests failed (meson judges the TAP stream)")
     ap.add_argument("--accel", default=os.environ.get("FDR_GUEST_ACCEL"),
-                    help="QEMU accelerator (default: kvm if /dev/kvm is usable, else tcg)")
+                    help="QEMU accelerator (default tcg,thread=multi; 'kvm' where KVM works)")
     args = ap.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, on_signal)
 
     if not args.builddir:
         args.builddir = os.path.dirname(os.path.dirname(args.drive)) if args.drive else os.getcwd()
     if not args.drive:
         args.drive = os.path.join(args.builddir, "tools", "frankendrive")
     args.drive = os.path.abspath(args.drive)
-    if not args.accel:
-        args.accel = "kvm" if os.access("/dev/kvm", os.R_OK | os.W_OK) else "tcg,thread=multi"
+    # TCG unless asked otherwise: a /dev/kvm node may exist where KVM does not work
+    args.accel = args.accel or "tcg,thread=multi"
     args.cache = args.cache or os.path.join(args.builddir, "guest-cache")
     args.out = os.path.abspath(args.out or os.path.join(args.builddir, "guest-runs"))
 

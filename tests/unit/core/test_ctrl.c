@@ -167,16 +167,17 @@ static void test_shutdown(void **state)
 static void test_disable_resets(void **state)
 {
 	struct harness *h = *state;
-	struct fdr_queue *io = h_io_queue(h, 1);
 	uint16_t aer[2], st = 0;
 	uint32_t cdw0 = 0;
 
+	/* Number of Queues first: it is fixed once I/O queues exist. */
+	assert_int_equal(h_set_feat(h->aq, NVME_FEAT_NUM_QUEUES, 0, 0, 1 | 1u << 16, NULL, 0, NULL), 0);
+	struct fdr_queue *io = h_io_queue(h, 1);
 	for (int i = 0; i < 2; i++)
 		aer[i] = h_submit(h->aq, &(struct nvme_sqe){ .opc = NVME_ADM_ASYNC_EVENT_REQUEST });
 	assert_false(h_done(aer[0], NULL, NULL));
 	assert_int_equal(h->ctrl->nr_aer, 2);
 	assert_int_equal(h_set_feat(h->aq, NVME_FEAT_ARBITRATION, 0, 0, 0x03020107, NULL, 0, NULL), 0);
-	assert_int_equal(h_set_feat(h->aq, NVME_FEAT_NUM_QUEUES, 0, 0, 1 | 1u << 16, NULL, 0, NULL), 0);
 	assert_int_equal(h_set_feat(h->aq, NVME_FEAT_ASYNC_EVENT, 0, 0, 0x100, NULL, 0, NULL), 0);
 	assert_int_equal(h_set_feat(h->aq, NVME_FEAT_TEMP_THRESH, 0, 0, 350, NULL, 0, NULL), 0);
 	uint16_t cntlid = h->ctrl->cntlid;

@@ -35,6 +35,8 @@ static void expect_connect(struct fdr_queue *q, const struct nvme_fabrics_connec
 	uint32_t cdw0 = 0xdeadbeef;
 
 	assert_int_equal(h_connect_raw(q, c, d, &cdw0), status);
+	/* The response names the queue the host asked for, failed or not. */
+	assert_int_equal(h_cqe(h_last_cid())->sqid, c->qid);
 	if (status == CONNECT_INVALID)
 		assert_int_equal(cdw0, ipo);
 	if (status)

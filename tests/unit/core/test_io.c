@@ -295,12 +295,16 @@ static void test_flush_all_survives_queue_close(void **state)
 	cid = h_submit(q, &(struct nvme_sqe){ .opc = NVME_IO_FLUSH, .nsid = NVME_NSID_ALL });
 	assert_false(h_done(cid, NULL, NULL));
 	fdr_queue_close(q);
-	assert_null(q->ctrl);
+	/* The controller stays reachable until the queue drains. */
+	assert_true(q->closing);
+	assert_non_null(q->ctrl);
+	assert_false(q->drained);
 	h_spy_run(s1); /* next namespace: flush_next() looks at q->ctrl */
 	h_spy_run(s3);
 	assert_true(h_done(cid, &st, NULL));
 	assert_int_equal(q->nr_inflight, 0);
 	assert_true(q->drained);
+	assert_null(q->ctrl);
 }
 
 /* ---- Write Zeroes / DSM / Compare ------------------------------------------------- */
@@ -593,6 +597,39 @@ static void test_smart_counters(void **state)
 	assert_int_equal(a.write_bytes, b.write_bytes);
 }
 
+/*
+ * The health log's counters only ever grow.  When a controller goes away
+ * (its admin connection dropped, keep-alive expired) its I/O queues are
+ * told to disconnect through the reactor; until they have, their counts
+ * must still be in the subsystem's sum.
+ */
+static void test_smart_counters_monotonic(void **state)
+{
+	struct harness *h = *state;
+	struct fdr_queue *aq = h_queue(h), *io = h_queue(h);
+	struct fdr_io_stats a, b, c;
+
+	assert_int_equal(h_connect(h, aq, H_SUBNQN, 0, 0xffff, H_HOSTNQN), 0);
+	assert_int_equal(h_connect(h, io, H_SUBNQN, 1, aq->ctrl->cntlid, H_HOSTNQN), 0);
+	fill(wbuf, 0, 4, 512, 1);
+	assert_int_equal(io_write(io, 1, 0, 4, 512, wbuf, 0), 0);
+	assert_int_equal(io_read(io, 1, 0, 4, 512, rbuf), 0);
+	fdr_subsys_io_stats(h->s, &a);
+	assert_int_equal(a.write_cmds, 1);
+	assert_int_equal(a.read_cmds, 1);
+
+	fdr_queue_close(aq);
+	assert_false(io->closing); /* the disconnect is still on its way */
+	fdr_subsys_io_stats(h->s, &b);
+	h_poll(h);
+	assert_true(io->closing);
+	fdr_subsys_io_stats(h->s, &c);
+	assert_int_equal(c.write_cmds, a.write_cmds);
+	assert_int_equal(c.write_bytes, a.write_bytes);
+	assert_int_equal(b.write_cmds, a.write_cmds);
+	assert_int_equal(b.read_bytes, a.read_bytes);
+}
+
 static void test_fua_and_cache(void **state)
 {
 	struct harness *h = *state;
@@ -645,6 +682,7 @@ int main(void)
 		T(test_unknown_opcode),
 		T(test_smart_counters),
 		T(test_fua_and_cache),
+		T(test_smart_counters_monotonic),
 		T(test_flush_all_survives_queue_close),
 	};
 

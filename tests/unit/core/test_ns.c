@@ -355,19 +355,27 @@ static void test_unc_basics(void **state)
 static void test_unc_merged(void **state)
 {
 	struct fdr_ns *ns = mk_ns(1, 1 << 20, 512, SUBNQN);
+	uint32_t n_adjacent, n_runs, n_bridged;
+	struct fdr_lba_range first;
 
 	(void)state;
-	assert_int_equal(fdr_ns_unc_mark(ns, 0, 10), 0);
-	assert_int_equal(fdr_ns_unc_mark(ns, 10, 10), 0);
-	assert_int_equal(ns->unc_n, 1);
+	/* Collect first, check after: a failed check must not leak ns. */
+	fdr_ns_unc_mark(ns, 0, 10);
+	fdr_ns_unc_mark(ns, 10, 10);
+	n_adjacent = ns->unc_n;
 	for (uint64_t l = 100; l < 200; l++)
-		assert_int_equal(fdr_ns_unc_mark(ns, l, 1), 0);
-	assert_int_equal(ns->unc_n, 2);
-	assert_int_equal(fdr_ns_unc_mark(ns, 20, 80), 0); /* bridges the two */
-	assert_int_equal(ns->unc_n, 1);
-	assert_int_equal(ns->unc[0].slba, 0);
-	assert_int_equal(ns->unc[0].nlb, 200);
+		fdr_ns_unc_mark(ns, l, 1);
+	n_runs = ns->unc_n;
+	fdr_ns_unc_mark(ns, 20, 80); /* bridges the two */
+	n_bridged = ns->unc_n;
+	first = ns->unc[0];
 	fdr_ns_destroy(ns);
+
+	assert_int_equal(n_adjacent, 1);
+	assert_int_equal(n_runs, 2);
+	assert_int_equal(n_bridged, 1);
+	assert_int_equal(first.slba, 0);
+	assert_int_equal(first.nlb, 200);
 }
 
 /* ---- Format ------------------------------------------------------------------------- */
