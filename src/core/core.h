@@ -371,7 +371,8 @@ void fdr_stage_writeback(struct fdr_req *req);
 
 /* Handlers finish the execute stage with this; status is NVME_STATUS()... */
 void fdr_req_complete(struct fdr_req *req, uint16_t status);
-/* Ensure req->buf holds len bytes; NULL on allocation failure. */
+/* Ensure req->buf holds len bytes, keeping its contents; NULL on
+ * allocation failure (the old buffer stays). */
 uint8_t *fdr_req_buf_reserve(struct fdr_req *req, uint32_t len);
 static inline bool fdr_req_is_admin(const struct fdr_req *req)
 {

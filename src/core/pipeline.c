@@ -128,6 +128,10 @@ uint8_t *fdr_req_buf_reserve(struct fdr_req *req, uint32_t len)
 	/* Page aligned so that backends may use O_DIRECT on it. */
 	if (posix_memalign(&p, 4096, cap))
 		return NULL;
+	/* Keep what is there: in-capsule data arrives before decode sizes
+	 * the buffer (Compare wants twice the data length). */
+	if (req->buf_cap)
+		memcpy(p, req->buf, req->buf_cap);
 	free(req->buf);
 	req->buf = p;
 	req->buf_cap = cap;

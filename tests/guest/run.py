@@ -520,6 +520,11 @@ class Run:
             if self.args.verbose:
                 self.echo_console(console, con_off)
         t_guest = time.time() - self.t0
+        if not self.args.keep_initrd:
+            try:
+                os.unlink(self.initrd)     # ~100 MB, rebuilt for every boot
+            except OSError:
+                pass
 
         # tests the guest never reported
         reported = {n for _, n in self.results}
@@ -644,6 +649,8 @@ def main():
                     help="copy the guest console to stderr as it runs")
     ap.add_argument("--shell", action="store_true", help="drop to a shell on the console after the scenario (with -v, interactive use: see docs)")
     ap.add_argument("--list", action="store_true", help="list scenarios and their tests")
+    ap.add_argument("--keep-initrd", action="store_true",
+                    help="keep OUT/SCENARIO/initrd.img (to boot it again by hand)")
     ap.add_argument("--exit-zero", action="store_true",
                     help="exit 0 even when tests failed (meson judges the TAP stream)")
     ap.add_argument("--accel", default=os.environ.get("FDR_GUEST_ACCEL"),

@@ -91,6 +91,9 @@ uint16_t h_cmd(struct fdr_queue *q, const struct nvme_sqe *sqe, const void *in, 
 uint16_t h_last_cid(void);
 /* Submit without expecting completion (AER); returns the CID used. */
 uint16_t h_submit(struct fdr_queue *q, const struct nvme_sqe *sqe);
+/* Place host data in the request before submitting it (in-capsule data),
+ * instead of in the data-in step after decode. */
+void h_set_in_capsule(bool on);
 /* The CQE CID completed with (valid once h_done(cid) is true). */
 const struct nvme_cqe *h_cqe(uint16_t cid);
 /* Has CID completed?  Then *status and *cdw0 get its CQE fields. */

@@ -409,6 +409,12 @@ static void test_compare(void **state)
 	assert_int_equal(io_write(q, 1, 200, 16, 512, wbuf, 0), 0);
 	assert_int_equal(io_compare(q, 1, 200, 16, 512, wbuf), 0);
 	assert_int_equal(io_compare(q, 1, 204, 1, 512, wbuf + 4 * 512), 0);
+	/* In-capsule data sits in a fresh buffer before decode sizes it for
+	 * Compare (twice the data): growing it must keep the host's data. */
+	struct fdr_queue *fresh = h_io_queue(h, 2);
+	h_set_in_capsule(true);
+	assert_int_equal(io_compare(fresh, 1, 200, 16, 512, wbuf), 0);
+	h_set_in_capsule(false);
 	/* One byte off, in the last block. */
 	wbuf[16 * 512 - 1] ^= 1;
 	uint16_t st = io_compare(q, 1, 200, 16, 512, wbuf);
