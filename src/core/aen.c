@@ -8,6 +8,9 @@
  * outstanding; pairing runs on the admin reactor, where ctrl->aer[] lives.
  */
 #include "admin.h"
+#include "tap.h"
+
+#include <frankendrive/names.h>
 #include "common/log.h"
 
 #define AEN_TYPE(cdw0) ((cdw0) & 0x7)
@@ -78,6 +81,12 @@ void fdr_adm_aen_kick(struct fdr_ctrl *ctrl)
 		if (!req)
 			return;
 		req->cpl.cdw0 = cdw0;
+		if (fdr_tap_on(FDR_TAP_AEN_WRITEBACK)) {
+			struct fdr_tap_ctx tc = {.dev = ctrl->cntlid, .req = req, .cpl = &req->cpl};
+			fdr_tap_run(FDR_TAP_AEN_WRITEBACK, &tc);
+		}
+		fdr_info("ctrl %u: asynchronous event %08x (%s) to the host", ctrl->cntlid,
+			 req->cpl.cdw0, nvme_aen_type_name(req->cpl.cdw0 & 0x7));
 		fdr_req_complete(req, NVME_SC_SUCCESS);
 	}
 }

@@ -90,6 +90,8 @@ struct fdr_req {
 	uint64_t t_done;     /* ... at writeback */
 	/* The execute stage's handler, chosen at decode. */
 	void (*exec)(struct fdr_req *req);
+	/* Where a command held by a tap callback goes on when resumed. */
+	void (*resume)(struct fdr_req *req);
 	/* Execution scratch for handlers. */
 	uint64_t slba;
 	uint32_t nlb;

@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <frankendrive/plugin.h>
+
 #include "common/log.h"
+#include "tap.h"
 #include "transport.h"
 
 #define FDR_CAP_TO 20 /* CAP.TO: 10 s, in 500 ms units */
@@ -219,7 +222,31 @@ void fdr_ctrl_set_fatal(struct fdr_ctrl *ctrl)
 static const uint16_t invalid_field = NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) |
 				      NVME_STATUS_DNR;
 
+static uint16_t reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, uint64_t *val);
+
+/* Register taps see every access, including ones the register map refuses. */
+static int reg_tap(struct fdr_ctrl *ctrl, enum fdr_tap_id id, uint32_t ofst, unsigned size,
+		   uint64_t *val)
+{
+	struct fdr_tap_ctx tc = {
+		.dev = ctrl->cntlid,
+		.offset = ofst,
+		.size = size,
+		.value = val,
+	};
+	return fdr_tap_run(id, &tc);
+}
+
 uint16_t fdr_ctrl_reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, uint64_t *val)
+{
+	uint16_t status = reg_read(ctrl, ofst, size, val);
+
+	if (!status && fdr_tap_on(FDR_TAP_REGREAD_WRITEBACK))
+		reg_tap(ctrl, FDR_TAP_REGREAD_WRITEBACK, ofst, size, val);
+	return status;
+}
+
+static uint16_t reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, uint64_t *val)
 {
 	switch (ofst) {
 	case NVME_REG_CAP:
@@ -288,6 +315,9 @@ uint16_t fdr_ctrl_reg_write(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size,
 {
 	uint32_t old, cc;
 
+	if (fdr_tap_on(FDR_TAP_REGWRITE_DECODE) &&
+	    reg_tap(ctrl, FDR_TAP_REGWRITE_DECODE, ofst, size, &val) == PLUGIN_DROP)
+		return 0; /* a callback swallowed the write */
 	if (ofst != NVME_REG_CC || size != 4)
 		return invalid_field;
 	old = ctrl->cc;

@@ -10,8 +10,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <frankendrive/plugin.h>
+
 #include "common/log.h"
+#include "hold.h"
+#include "tap.h"
 #include "transport.h"
+
+static void decode_body(struct fdr_req *req);
+static void execute_body(struct fdr_req *req);
+static void writeback_post(struct fdr_req *req);
+
+/*
+ * Runs the tap of a command stage.  Returns true if a callback took the
+ * command: completed it (PLUGIN_COMPLETE, with the status it left in the
+ * CQE) or holds it (PLUGIN_HOLD, resumed later at resume).
+ */
+static bool stage_tap(struct fdr_req *req, enum fdr_stage stage, void (*resume)(struct fdr_req *))
+{
+	struct fdr_queue *q = req->q;
+	enum fdr_tap_id id = (q->qid == 0 ? FDR_TAP_ADMIN_FETCH : FDR_TAP_IO_FETCH) + stage;
+	struct fdr_tap_ctx tc;
+	int verdict;
+
+	if (!fdr_tap_on(id))
+		return false;
+	tc = (struct fdr_tap_ctx){
+		.dev = q->ctrl ? q->ctrl->cntlid : 0,
+		.sqid = q->qid,
+		.req = req,
+		.cmd = &req->cmd,
+		.cpl = &req->cpl,
+	};
+	req->resume = resume;
+	verdict = fdr_tap_run(id, &tc);
+	if (verdict == PLUGIN_HOLD) {
+		/* Held without a ticket still needs one, so that closing the
+		 * queue can abort it. */
+		fdr_hold(req);
+		return true;
+	}
+	if (verdict == PLUGIN_COMPLETE && stage != FDR_STAGE_WRITEBACK) {
+		fdr_req_complete(req, (uint16_t)(req->cpl.status >> 1));
+		return true;
+	}
+	return false;
+}
 
 void fdr_req_submit(struct fdr_req *req)
 {
@@ -36,6 +80,8 @@ void fdr_stage_fetch(struct fdr_req *req)
 	/* The fabrics SQ head advances as each capsule is taken in. */
 	if (q->depth)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % q->depth);
+	if (stage_tap(req, FDR_STAGE_FETCH, fdr_stage_decode))
+		return;
 	fdr_stage_decode(req);
 }
 
@@ -56,10 +102,19 @@ static uint16_t decode_by_queue(struct fdr_req *req)
 
 void fdr_stage_decode(struct fdr_req *req)
 {
+	req->state = FDR_REQ_DECODE;
+	/* The tap sees the command before it is decoded: it may change it,
+	 * or complete it without it ever executing. */
+	if (stage_tap(req, FDR_STAGE_DECODE, decode_body))
+		return;
+	decode_body(req);
+}
+
+static void decode_body(struct fdr_req *req)
+{
 	struct fdr_queue *q = req->q;
 	uint16_t status;
 
-	req->state = FDR_REQ_DECODE;
 	status = decode_by_queue(req);
 	if (status) {
 		fdr_req_complete(req, status);
@@ -91,6 +146,13 @@ void fdr_req_data_in_done(struct fdr_req *req, uint16_t status)
 void fdr_stage_execute(struct fdr_req *req)
 {
 	req->state = FDR_REQ_EXECUTE;
+	if (stage_tap(req, FDR_STAGE_EXECUTE, execute_body))
+		return;
+	execute_body(req);
+}
+
+static void execute_body(struct fdr_req *req)
+{
 	req->exec(req);
 }
 
@@ -103,7 +165,6 @@ void fdr_req_complete(struct fdr_req *req, uint16_t status)
 void fdr_stage_writeback(struct fdr_req *req)
 {
 	struct fdr_queue *q = req->q;
-	struct fdr_ctrl *ctrl = q->ctrl;
 
 	req->state = FDR_REQ_WRITEBACK;
 	req->t_done = fdr_wall_ns();
@@ -111,6 +172,18 @@ void fdr_stage_writeback(struct fdr_req *req)
 	req->cpl.sqid = q->qid;
 	req->cpl.cid = req->cmd.cid;
 	req->cpl.status = (uint16_t)(req->status << 1);
+	if (stage_tap(req, FDR_STAGE_WRITEBACK, writeback_post))
+		return;
+	writeback_post(req);
+}
+
+static void writeback_post(struct fdr_req *req)
+{
+	struct fdr_queue *q = req->q;
+	struct fdr_ctrl *ctrl = q->ctrl;
+
+	/* A writeback callback may have changed the status. */
+	req->status = (uint16_t)(req->cpl.status >> 1);
 	if (req->status && ctrl && !q->closing)
 		fdr_ctrl_log_error(ctrl, req, req->slba, 0xffff);
 	q->ops->complete(req);

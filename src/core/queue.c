@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "hold.h"
 #include "transport.h"
 
 struct fdr_queue *fdr_queue_create(struct fdr_target *t, struct fdr_port *port,
@@ -166,6 +167,7 @@ void fdr_queue_close(struct fdr_queue *q)
 		return;
 	q->closing = true;
 	q->in_close = true;
+	fdr_hold_abort_queue(q);
 	queue_detach(q);
 	q->in_close = false;
 	queue_maybe_drained(q);

@@ -26,7 +26,11 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <frankendrive/names.h>
+#include <frankendrive/plugin.h>
+
 #include "common/crc32c.h"
+#include "core/tap.h"
 #include "common/log.h"
 #include "tcp_internal.h"
 
@@ -243,10 +247,58 @@ static int conn_flush(struct fdr_tcp_conn *c)
 	return 0;
 }
 
+static uint32_t conn_dev(const struct fdr_tcp_conn *c)
+{
+	return c->q && c->q->ctrl ? c->q->ctrl->cntlid : 0;
+}
+
+/* Runs the tcp:pdu:{recv,send} tap on one PDU header. */
+static int pdu_tap(struct fdr_tcp_conn *c, enum fdr_tap_id id, uint8_t *hdr)
+{
+	struct fdr_tap_ctx tc = {
+		.dev = conn_dev(c),
+		.sqid = c->q ? c->q->qid : 0,
+		.hdr = hdr,
+		.hlen = hdr[2],
+	};
+	return fdr_tap_run(id, &tc);
+}
+
+/* The send tap: callbacks may change the headers of tx, or drop its PDUs
+ * (a dropped PDU is accounted as sent) or the connection. */
+static bool send_tap(struct fdr_tcp_conn *c, struct fdr_tcp_tx *tx)
+{
+	int v = pdu_tap(c, FDR_TAP_TCP_PDU_SEND, (uint8_t *)tx->hdr);
+
+	if (v == PLUGIN_CLOSE) {
+		conn_close(c, "closed by a tcp:pdu:send callback");
+		return false;
+	}
+	if (v == PLUGIN_CONTINUE && tx->tail_len) {
+		v = pdu_tap(c, FDR_TAP_TCP_PDU_SEND, (uint8_t *)tx->tail);
+		if (v == PLUGIN_DROP)
+			tx->tail_len = 0;
+		else if (v == PLUGIN_CLOSE) {
+			conn_close(c, "closed by a tcp:pdu:send callback");
+			return false;
+		}
+		return true;
+	}
+	if (v == PLUGIN_DROP) {
+		fdr_debug("nvme-tcp %s: %s dropped by a tcp:pdu:send callback", c->peer,
+			  nvme_tcp_pdu_name(((const uint8_t *)tx->hdr)[0]));
+		tx_sent(c, tx);
+		return false;
+	}
+	return true;
+}
+
 /* Queues tx; the flush happens at the end of this loop iteration, or now
  * if a lot is waiting. */
 static void conn_send(struct fdr_tcp_conn *c, struct fdr_tcp_tx *tx)
 {
+	if (fdr_tap_on(FDR_TAP_TCP_PDU_SEND) && !send_tap(c, tx))
+		return;
 	tx_append(c, tx);
 	if (c->tx_queued >= TX_FLUSH_NOW && !c->out_armed) {
 		/* A write error is handled by the deferred flush, not here
@@ -637,6 +689,15 @@ static int conn_process(struct fdr_tcp_conn *c)
 			rc = fdr_tcp_pdu_check_hdr(p, avail, &params, &info, &fei);
 			if (rc == FDR_TCP_HDR_MORE)
 				return 0;
+			if (!rc && fdr_tap_on(FDR_TAP_TCP_PDU_RECV)) {
+				if (pdu_tap(c, FDR_TAP_TCP_PDU_RECV, p) == PLUGIN_CLOSE) {
+					conn_close(c, "closed by a tcp:pdu:recv callback");
+					return -1;
+				}
+				/* Whatever a callback changed is checked like
+				 * anything else the host sent. */
+				rc = fdr_tcp_pdu_check_hdr(p, avail, &params, &info, &fei);
+			}
 			if (rc) {
 				conn_fatal(c, rc, fei, p,
 					   avail < info.hlen || !info.hlen ? avail : info.hlen,
