@@ -281,6 +281,9 @@ struct fdr_subsys {
 	struct fdr_queue *queues;         /* connected queues, under lock */
 	uint8_t critical_warning;         /* atomic */
 	uint16_t temperature;             /* Kelvin, atomic */
+	uint8_t avail_spare;              /* percent, atomic */
+	uint8_t percent_used;             /* atomic */
+	uint64_t extra_media_errors;      /* added by plug-ins, atomic */
 	uint64_t created_ns;
 	uint64_t unsafe_shutdowns;
 	struct fdr_target *target;

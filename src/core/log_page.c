@@ -88,9 +88,9 @@ static size_t build_smart_log(struct fdr_ctrl *ctrl, uint8_t *page)
 	if (fdr_adm_temp_crossed(ctrl))
 		sl->critical_warning |= NVME_SMART_CRIT_TEMPERATURE;
 	memcpy(sl->temperature, &temp, sizeof(temp));
-	sl->avail_spare = 100;
+	sl->avail_spare = __atomic_load_n(&s->avail_spare, __ATOMIC_RELAXED);
 	sl->spare_thresh = 10;
-	sl->percent_used = 0;
+	sl->percent_used = __atomic_load_n(&s->percent_used, __ATOMIC_RELAXED);
 	adm_put_u128(sl->data_units_read, data_units(st.read_bytes));
 	adm_put_u128(sl->data_units_written, data_units(st.write_bytes));
 	adm_put_u128(sl->host_reads, st.read_cmds);
@@ -100,7 +100,8 @@ static size_t build_smart_log(struct fdr_ctrl *ctrl, uint8_t *page)
 	adm_put_u128(sl->power_on_hours,
 		     now > s->created_ns ? (now - s->created_ns) / (3600ull * 1000000000ull) : 0);
 	adm_put_u128(sl->unsafe_shutdowns, __atomic_load_n(&s->unsafe_shutdowns, __ATOMIC_RELAXED));
-	adm_put_u128(sl->media_errors, st.media_errors);
+	adm_put_u128(sl->media_errors,
+		     st.media_errors + __atomic_load_n(&s->extra_media_errors, __ATOMIC_RELAXED));
 	adm_put_u128(sl->num_err_log_entries, errors);
 	return sizeof(*sl);
 }

@@ -27,6 +27,7 @@ struct fdr_subsys *fdr_subsys_create(struct fdr_target *t, enum fdr_subsys_type 
 	s->inline_data_size = 8192;
 	s->next_cntlid = 1;
 	s->temperature = 308; /* 35 C */
+	s->avail_spare = 100;
 	s->created_ns = fdr_now_ns();
 	s->target = t;
 	pthread_mutex_init(&s->lock, NULL);

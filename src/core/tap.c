@@ -174,6 +174,23 @@ void fdr_tap_detach_owner(const void *owner)
 		fdr_tap_detach((enum fdr_tap_id)i, owner);
 }
 
+unsigned fdr_tap_owner_taps(const void *owner, const char **names, unsigned max)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&tap_lock);
+	for (int t = 0; t < FDR_TAP_NR && n < max; t++) {
+		const struct fdr_tap_list *l = fdr_taps[t].list;
+		for (unsigned i = 0; l && i < l->n; i++)
+			if (l->e[i].owner == owner) {
+				names[n++] = fdr_taps[t].name;
+				break;
+			}
+	}
+	pthread_mutex_unlock(&tap_lock);
+	return n;
+}
+
 const struct fdr_tap_entry *fdr_tap_current(void)
 {
 	return tap_running;

@@ -104,6 +104,8 @@ int fdr_tap_attach(enum fdr_tap_id id, const struct fdr_tap_entry *e);
 int fdr_tap_detach(enum fdr_tap_id id, const void *owner);
 /* Detach every entry of owner from every tap. */
 void fdr_tap_detach_owner(const void *owner);
+/* Names of the taps owner is attached to (at most max); returns the count. */
+unsigned fdr_tap_owner_taps(const void *owner, const char **names, unsigned max);
 /* Run the tap's callbacks in attach order until one returns non-zero;
  * returns that verdict or 0. */
 int fdr_tap_run(enum fdr_tap_id id, struct fdr_tap_ctx *tc);

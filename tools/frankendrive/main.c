@@ -12,7 +12,9 @@
 
 #include "common/log.h"
 #include "core/core.h"
+#include "core/tap.h"
 #include "options.h"
+#include "plugin/plugin_host.h"
 #include "transport/tcp/tcp.h"
 
 struct drive {
@@ -170,12 +172,30 @@ static int start_listeners(struct drive *d, char *err, size_t errlen)
 	return 0;
 }
 
+/* Plug-ins come after the reactors (taps synchronize with them) and
+ * before the listeners (the first command already sees them). */
+static int load_plugins(struct drive *d, char *err, size_t errlen)
+{
+	fdr_plugins_init(d->target);
+	fdr_tap_set_reactors(d->reactors, d->nr_reactors);
+	for (unsigned i = 0; i < d->opt.nr_plugins; i++) {
+		char perr[384];
+		if (fdr_plugin_load(d->opt.plugins[i], perr, sizeof(perr))) {
+			snprintf(err, errlen, "--plugin %s: %s", d->opt.plugins[i], perr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static void shutdown_drive(struct drive *d)
 {
 	/* Each listener closes its connections on their reactors and waits
 	 * for their queues to drain, so the reactors must still run here. */
 	for (unsigned i = 0; i < d->nr_listeners; i++)
 		fdr_tcp_listener_close(d->listeners[i]);
+	fdr_plugin_unload_all();
+	fdr_tap_set_reactors(NULL, 0);
 	for (unsigned i = 0; i < d->nr_reactors; i++)
 		fdr_reactor_stop(d->reactors[i]);
 	for (unsigned i = 0; i < d->nr_reactors; i++) {
@@ -223,7 +243,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (setup_subsystem(&d, err, sizeof(err)) || start_reactors(&d, err, sizeof(err)) ||
-	    start_listeners(&d, err, sizeof(err))) {
+	    load_plugins(&d, err, sizeof(err)) || start_listeners(&d, err, sizeof(err))) {
 		fdr_err("%s", err);
 		goto out;
 	}

@@ -38,6 +38,9 @@ void fdr_options_usage(FILE *f, const char *prog)
 		"                               file,path=PATH[,size=SIZE][,lba=512|4096]\n"
 		"                               null,size=SIZE[,lba=512|4096]\n"
 		"                             SIZE takes K, M, G, T suffixes (powers of 1024)\n"
+		"Firmware (plug-ins and fault rules, see docs/plugins.md, docs/rules.md):\n"
+		"      --plugin PATH[,KEY=VALUE...]  load a plug-in (repeatable)\n"
+		"      --inject RULE          add a fault rule (repeatable)\n"
 		"Queues and threads:\n"
 		"      --queues N             I/O queues per controller (1-64, default 8)\n"
 		"      --queue-depth N        entries per I/O queue (2-1024, default 128)\n"
@@ -250,6 +253,8 @@ enum {
 	OPT_CORES,
 	OPT_LOG_LEVEL,
 	OPT_MAXH2C,
+	OPT_PLUGIN,
+	OPT_INJECT,
 };
 
 static const struct option long_opts[] = {
@@ -267,6 +272,8 @@ static const struct option long_opts[] = {
 	{"cores", required_argument, NULL, OPT_CORES},
 	{"log-level", required_argument, NULL, OPT_LOG_LEVEL},
 	{"maxh2cdata", required_argument, NULL, OPT_MAXH2C},
+	{"plugin", required_argument, NULL, OPT_PLUGIN},
+	{"inject", required_argument, NULL, OPT_INJECT},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -380,6 +387,26 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 			}
 			o->nr_hosts++;
 			break;
+		case OPT_PLUGIN:
+			if (o->nr_plugins >= OPT_MAX_PLUGINS || !*optarg) {
+				snprintf(err, errlen, "--plugin: expected PATH[,KEY=VALUE...] (at most %d)", OPT_MAX_PLUGINS);
+				return -1;
+			}
+			if (!(o->plugins[o->nr_plugins++] = strdup(optarg))) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			break;
+		case OPT_INJECT:
+			if (o->nr_rules >= OPT_MAX_RULES || !*optarg) {
+				snprintf(err, errlen, "--inject: expected a rule (at most %d)", OPT_MAX_RULES);
+				return -1;
+			}
+			if (!(o->rules[o->nr_rules++] = strdup(optarg))) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			break;
 		case OPT_CORES:
 			if (parse_uint(optarg, 1, 256, &o->cores)) {
 				snprintf(err, errlen, "--cores %s: expected 1-256", optarg);
@@ -431,4 +458,10 @@ void fdr_options_free(struct fdr_options *o)
 	for (unsigned i = 0; i < o->nr_hosts; i++)
 		free(o->hosts[i]);
 	o->nr_hosts = 0;
+	for (unsigned i = 0; i < o->nr_plugins; i++)
+		free(o->plugins[i]);
+	o->nr_plugins = 0;
+	for (unsigned i = 0; i < o->nr_rules; i++)
+		free(o->rules[i]);
+	o->nr_rules = 0;
 }

@@ -11,6 +11,8 @@
 #define OPT_MAX_LISTEN 4
 #define OPT_MAX_NS 32
 #define OPT_MAX_HOSTS 64
+#define OPT_MAX_PLUGINS 16
+#define OPT_MAX_RULES 64
 
 enum opt_backend {
 	OPT_BACKEND_RAM,
@@ -46,6 +48,10 @@ struct fdr_options {
 	unsigned maxh2cdata;
 	char *hosts[OPT_MAX_HOSTS];
 	unsigned nr_hosts;
+	char *plugins[OPT_MAX_PLUGINS]; /* path.so[,key=value...] */
+	unsigned nr_plugins;
+	char *rules[OPT_MAX_RULES];     /* --inject */
+	unsigned nr_rules;
 	unsigned cores;
 	int log_level;
 	bool help;
