@@ -167,9 +167,12 @@ static void exec_write_unc(struct fdr_req *req)
 		fdr_req_complete(req, 0);
 }
 
-static void flush_next(struct fdr_req *req);
-
-static void flush_all_done(struct fdr_bdev_io *io, int err)
+/*
+ * Commands done in steps (Flush of every namespace, DSM ranges): req->exec
+ * is switched to the step function, and each backend completion moves
+ * req->iter on and calls it again.
+ */
+static void step_done(struct fdr_bdev_io *io, int err)
 {
 	struct fdr_req *req = io->ctx;
 
@@ -178,7 +181,7 @@ static void flush_all_done(struct fdr_bdev_io *io, int err)
 		return;
 	}
 	req->iter++;
-	flush_next(req);
+	req->exec(req);
 }
 
 /* Flush with NSID FFFFFFFFh flushes every namespace, one after another. */
@@ -193,7 +196,7 @@ static void flush_next(struct fdr_req *req)
 		return;
 	}
 	req->ns = s->ns[req->iter];
-	submit_bio(req, FDR_BDEV_FLUSH, 0, 0, NULL, flush_all_done);
+	submit_bio(req, FDR_BDEV_FLUSH, 0, 0, NULL, step_done);
 }
 
 static void exec_flush(struct fdr_req *req)
@@ -203,24 +206,11 @@ static void exec_flush(struct fdr_req *req)
 		return;
 	}
 	req->iter = 1;
+	req->exec = flush_next;
 	flush_next(req);
 }
 
 /* ---- Dataset Management ---- */
-
-static void dsm_next(struct fdr_req *req);
-
-static void dsm_done(struct fdr_bdev_io *io, int err)
-{
-	struct fdr_req *req = io->ctx;
-
-	if (err) {
-		fdr_req_complete(req, errno_to_status(err, false));
-		return;
-	}
-	req->iter++;
-	dsm_next(req);
-}
 
 static void dsm_next(struct fdr_req *req)
 {
@@ -236,7 +226,7 @@ static void dsm_next(struct fdr_req *req)
 	r += req->iter;
 	req->slba = r->slba;
 	fdr_ns_unc_clear(req->ns, r->slba, r->nlb);
-	submit_bio(req, FDR_BDEV_DISCARD, r->slba, r->nlb, NULL, dsm_done);
+	submit_bio(req, FDR_BDEV_DISCARD, r->slba, r->nlb, NULL, step_done);
 }
 
 static void exec_dsm(struct fdr_req *req)
@@ -258,6 +248,7 @@ static void exec_dsm(struct fdr_req *req)
 		return;
 	}
 	req->iter = 0;
+	req->exec = dsm_next;
 	dsm_next(req);
 }
 
