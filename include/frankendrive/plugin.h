@@ -54,7 +54,8 @@ int teardown(void);
 /* Attach cb (of the tap's callback type, below) to a tap.  Several
  * callbacks may share a tap; they run in attach order.  0, or -1 with
  * errno: ENOENT unknown tap, EEXIST already attached by this plug-in,
- * EINVAL outside setup()/a callback of this plug-in. */
+ * EINVAL outside setup()/teardown(), EDEADLK from a callback (attach
+ * and detach wait for every reactor; do them in setup/teardown). */
 int plugin_tap_attach(const char *name, void *cb);
 /* Detach this plug-in's callback from the tap. */
 int plugin_tap_detach(const char *name);
@@ -80,8 +81,9 @@ typedef int (*plugin_cmd_cb_t)(uint32_t dev, struct nvme_sqe *cmd, struct nvme_c
 /*
  * nvme:{admin,io}:writeback
  * cmp is the completion about to be posted; change it at will.  The
- * command is find_cmd(sqid, cmp->cid).  The return value is ignored
- * except PLUGIN_HOLD.
+ * command is find_cmd(sqid, cmp->cid).  Every callback of the tap runs;
+ * the return value is ignored except PLUGIN_HOLD (which also stops the
+ * callbacks after it).
  */
 typedef int (*plugin_cpl_cb_t)(uint32_t dev, struct nvme_cqe *cmp, uint32_t sqid);
 /*

@@ -49,25 +49,14 @@ static uint16_t format_one(struct fdr_ns *ns, uint8_t lbaf)
 }
 
 /* Every controller of the subsystem sees the new LBA format. */
+static void ns_changed_one(struct fdr_ctrl *ctrl, void *arg)
+{
+	fdr_adm_ns_changed(ctrl, *(uint32_t *)arg);
+}
+
 static void format_notify(struct fdr_subsys *s, uint32_t nsid)
 {
-	struct fdr_ctrl *ctrls[FDR_MAX_CTRLS];
-	unsigned n = 0;
-
-	/* Collect under the lock, notify outside it: raising an event may
-	 * complete an AER, which must not run under subsys->lock. */
-	pthread_mutex_lock(&s->lock);
-	for (unsigned i = 0; i < FDR_MAX_CTRLS; i++) {
-		if (s->ctrls[i]) {
-			fdr_ctrl_get(s->ctrls[i]);
-			ctrls[n++] = s->ctrls[i];
-		}
-	}
-	pthread_mutex_unlock(&s->lock);
-	for (unsigned i = 0; i < n; i++) {
-		fdr_adm_ns_changed(ctrls[i], nsid);
-		fdr_ctrl_put(ctrls[i]);
-	}
+	fdr_subsys_for_each_ctrl(s, ns_changed_one, &nsid);
 }
 
 static void exec_format(struct fdr_req *req)

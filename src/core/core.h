@@ -294,6 +294,10 @@ struct fdr_subsys *fdr_subsys_create(struct fdr_target *t, enum fdr_subsys_type 
 void fdr_subsys_destroy(struct fdr_subsys *s);
 int fdr_subsys_add_ns(struct fdr_subsys *s, struct fdr_ns *ns, char *err, size_t errlen);
 bool fdr_subsys_host_allowed(const struct fdr_subsys *s, const char *hostnqn);
+/* Call fn on every live controller of s, holding a reference, outside
+ * s->lock (so fn may raise events, which can complete AERs). */
+void fdr_subsys_for_each_ctrl(struct fdr_subsys *s, void (*fn)(struct fdr_ctrl *c, void *arg),
+			      void *arg);
 /* Link a connected queue into s->queues; call with s->lock held. */
 void fdr_subsys_link_queue(struct fdr_subsys *s, struct fdr_queue *q);
 /* dst += src, reading src's counters atomically. */

@@ -78,6 +78,27 @@ bool fdr_subsys_host_allowed(const struct fdr_subsys *s, const char *hostnqn)
 	return false;
 }
 
+void fdr_subsys_for_each_ctrl(struct fdr_subsys *s, void (*fn)(struct fdr_ctrl *c, void *arg),
+			      void *arg)
+{
+	struct fdr_ctrl *ctrls[FDR_MAX_CTRLS];
+	unsigned n = 0;
+
+	pthread_mutex_lock(&s->lock);
+	for (unsigned i = 0; i < FDR_MAX_CTRLS; i++) {
+		struct fdr_ctrl *c = s->ctrls[i];
+		if (c && !c->dead) {
+			fdr_ctrl_get(c);
+			ctrls[n++] = c;
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < n; i++) {
+		fn(ctrls[i], arg);
+		fdr_ctrl_put(ctrls[i]);
+	}
+}
+
 void fdr_subsys_io_stats(struct fdr_subsys *s, struct fdr_io_stats *out)
 {
 	pthread_mutex_lock(&s->lock);

@@ -231,9 +231,16 @@ int fdr_tap_run(enum fdr_tap_id id, struct fdr_tap_ctx *tc)
 		return PLUGIN_CONTINUE;
 	tc->id = id;
 	tap_running_req = tc->req;
+	/* On command and PDU taps (and register writes) the first verdict
+	 * decides.  Where the event has already happened (writeback, register
+	 * reads, AENs) every callback sees it, unless one holds it. */
+	bool all = fdr_taps[id].kind == FDR_TAP_KIND_CPL || fdr_taps[id].kind == FDR_TAP_KIND_AEN ||
+		   id == FDR_TAP_REGREAD_WRITEBACK;
 	for (unsigned i = 0; i < l->n && verdict == PLUGIN_CONTINUE; i++) {
 		tap_running = &l->e[i];
 		verdict = invoke(&l->e[i], tc);
+		if (all && verdict != PLUGIN_HOLD)
+			verdict = PLUGIN_CONTINUE;
 	}
 	tap_running = prev;
 	tap_running_req = prev_req;

@@ -51,6 +51,12 @@ PLUGIN_EXPORT int plugin_tap_attach(const char *name, void *cb)
 		errno = ENOENT;
 		return -1;
 	}
+	if (fdr_reactor_self()) {
+		/* Attaching waits for every reactor; two callbacks attaching
+		 * at once would wait for each other.  Attach in setup(). */
+		errno = EDEADLK;
+		return -1;
+	}
 	struct fdr_tap_entry e = {.cb = cb, .owner = p, .owner_name = p->name};
 	rc = fdr_tap_attach((enum fdr_tap_id)id, &e);
 	if (rc < 0) {
@@ -200,34 +206,31 @@ PLUGIN_EXPORT int plugin_cmd_delay(plugin_cmd_t *c, uint64_t delay_ns)
 
 /* ---- The drive ---- */
 
+struct ctrl_visit {
+	uint32_t dev;
+	void (*fn)(struct fdr_ctrl *c, void *arg);
+	void *arg;
+	int n;
+};
+
+static void visit_one(struct fdr_ctrl *c, void *arg)
+{
+	struct ctrl_visit *v = arg;
+
+	if (v->dev == 0 || c->cntlid == v->dev) {
+		v->fn(c, v->arg);
+		v->n++;
+	}
+}
+
 /* Calls fn on every live controller dev (0: all) of every subsystem. */
 static int for_each_ctrl(uint32_t dev, void (*fn)(struct fdr_ctrl *c, void *arg), void *arg)
 {
-	int n = 0;
+	struct ctrl_visit v = {dev, fn, arg, 0};
 
-	if (!g_target)
-		return 0;
-	for (unsigned i = 0; i < g_target->nr_subsys; i++) {
-		struct fdr_subsys *s = g_target->subsys[i];
-		struct fdr_ctrl *found[FDR_MAX_CTRLS];
-		unsigned nf = 0;
-
-		pthread_mutex_lock(&s->lock);
-		for (unsigned k = 0; k < FDR_MAX_CTRLS; k++) {
-			struct fdr_ctrl *c = s->ctrls[k];
-			if (c && !c->dead && (dev == 0 || c->cntlid == dev)) {
-				fdr_ctrl_get(c);
-				found[nf++] = c;
-			}
-		}
-		pthread_mutex_unlock(&s->lock);
-		for (unsigned k = 0; k < nf; k++) {
-			fn(found[k], arg);
-			fdr_ctrl_put(found[k]);
-			n++;
-		}
-	}
-	return n;
+	for (unsigned i = 0; g_target && i < g_target->nr_subsys; i++)
+		fdr_subsys_for_each_ctrl(g_target->subsys[i], visit_one, &v);
+	return v.n;
 }
 
 struct aen_args {

@@ -11,10 +11,13 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "ctl/ctl.h"
+#include "ctl_client.h"
 #include "core/core.h"
 #include "core/tap.h"
 #include "options.h"
 #include "plugin/plugin_host.h"
+#include "rules/rules.h"
 #include "transport/tcp/tcp.h"
 
 struct drive {
@@ -24,6 +27,7 @@ struct drive {
 	unsigned nr_reactors;
 	struct fdr_tcp_listener *listeners[OPT_MAX_LISTEN + 1];
 	unsigned nr_listeners;
+	struct fdr_ctl *ctl;
 };
 
 static const char *backend_name(enum opt_backend b)
@@ -185,16 +189,50 @@ static int load_plugins(struct drive *d, char *err, size_t errlen)
 			return -1;
 		}
 	}
+	fdr_rules_init(d->target);
+	for (unsigned i = 0; i < d->opt.nr_rules; i++) {
+		char rerr[384];
+		if (fdr_rule_add(d->opt.rules[i], rerr, sizeof(rerr)) < 0) {
+			snprintf(err, errlen, "--inject %s: %s", d->opt.rules[i], rerr);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The control socket comes before the listeners: once the drive accepts
+ * hosts, `frankendrive ctl` works too. */
+static int start_ctl(struct drive *d, char *err, size_t errlen)
+{
+	char path[4096], cerr[384];
+
+	if (d->opt.no_ctl)
+		return 0;
+	if (d->opt.ctl_path[0])
+		snprintf(path, sizeof(path), "%s", d->opt.ctl_path);
+	else
+		fdr_ctl_default_path(d->opt.listen[0].port, path, sizeof(path));
+	d->ctl = fdr_ctl_start(path, cerr, sizeof(cerr));
+	if (!d->ctl) {
+		snprintf(err, errlen, "control socket: %s (--ctl PATH or --no-ctl)", cerr);
+		return -1;
+	}
 	return 0;
 }
 
 static void shutdown_drive(struct drive *d)
 {
+	/* No plug-in or rule changes from here on. */
+	fdr_ctl_stop(d->ctl);
+	d->ctl = NULL;
 	/* Each listener closes its connections on their reactors and waits
 	 * for their queues to drain, so the reactors must still run here. */
 	for (unsigned i = 0; i < d->nr_listeners; i++)
 		fdr_tcp_listener_close(d->listeners[i]);
+	/* Rules and plug-ins go while the reactors still run: detaching
+	 * waits for each reactor to pass a quiescent point. */
 	fdr_plugin_unload_all();
+	fdr_rules_clear();
 	fdr_tap_set_reactors(NULL, 0);
 	for (unsigned i = 0; i < d->nr_reactors; i++)
 		fdr_reactor_stop(d->reactors[i]);
@@ -213,6 +251,8 @@ int main(int argc, char **argv)
 	sigset_t sigs;
 	int sig = 0, rc = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "ctl"))
+		return fdr_ctl_main(argc - 1, argv + 1);
 	if (fdr_options_parse(&d.opt, argc, argv, err, sizeof(err))) {
 		fprintf(stderr, "frankendrive: %s\n", err);
 		fdr_options_free(&d.opt);
@@ -243,7 +283,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (setup_subsystem(&d, err, sizeof(err)) || start_reactors(&d, err, sizeof(err)) ||
-	    load_plugins(&d, err, sizeof(err)) || start_listeners(&d, err, sizeof(err))) {
+	    load_plugins(&d, err, sizeof(err)) || start_ctl(&d, err, sizeof(err)) ||
+	    start_listeners(&d, err, sizeof(err))) {
 		fdr_err("%s", err);
 		goto out;
 	}

@@ -41,6 +41,10 @@ void fdr_options_usage(FILE *f, const char *prog)
 		"Firmware (plug-ins and fault rules, see docs/plugins.md, docs/rules.md):\n"
 		"      --plugin PATH[,KEY=VALUE...]  load a plug-in (repeatable)\n"
 		"      --inject RULE          add a fault rule (repeatable)\n"
+		"      --ctl PATH             control socket for `frankendrive ctl` (default\n"
+		"                             /run/frankendrive/PORT.sock, PORT the first\n"
+		"                             listen port; see docs/ctl.md)\n"
+		"      --no-ctl               no control socket\n"
 		"Queues and threads:\n"
 		"      --queues N             I/O queues per controller (1-64, default 8)\n"
 		"      --queue-depth N        entries per I/O queue (2-1024, default 128)\n"
@@ -255,6 +259,8 @@ enum {
 	OPT_MAXH2C,
 	OPT_PLUGIN,
 	OPT_INJECT,
+	OPT_CTL,
+	OPT_NO_CTL,
 };
 
 static const struct option long_opts[] = {
@@ -274,6 +280,8 @@ static const struct option long_opts[] = {
 	{"maxh2cdata", required_argument, NULL, OPT_MAXH2C},
 	{"plugin", required_argument, NULL, OPT_PLUGIN},
 	{"inject", required_argument, NULL, OPT_INJECT},
+	{"ctl", required_argument, NULL, OPT_CTL},
+	{"no-ctl", no_argument, NULL, OPT_NO_CTL},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -396,6 +404,17 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
+			break;
+		case OPT_CTL:
+			if (!*optarg || strlen(optarg) >= sizeof(o->ctl_path)) {
+				snprintf(err, errlen, "--ctl %s: expected a socket path of 1-%zu bytes", optarg,
+					 sizeof(o->ctl_path) - 1);
+				return -1;
+			}
+			snprintf(o->ctl_path, sizeof(o->ctl_path), "%s", optarg);
+			break;
+		case OPT_NO_CTL:
+			o->no_ctl = true;
 			break;
 		case OPT_INJECT:
 			if (o->nr_rules >= OPT_MAX_RULES || !*optarg) {

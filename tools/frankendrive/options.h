@@ -50,6 +50,8 @@ struct fdr_options {
 	unsigned nr_hosts;
 	char *plugins[OPT_MAX_PLUGINS]; /* path.so[,key=value...] */
 	unsigned nr_plugins;
+	char ctl_path[108];   /* --ctl; "" = the default for the first port */
+	bool no_ctl;          /* --no-ctl */
 	char *rules[OPT_MAX_RULES];     /* --inject */
 	unsigned nr_rules;
 	unsigned cores;
