@@ -53,23 +53,24 @@ if [ -z "$KPKG" ]; then
 fi
 [ -n "$KPKG" ] || cant "cannot resolve linux-image-amd64 (apt-get update?) and no cached kernel"
 
+# The cache keeps the .deb (~70 MB); it is unpacked (~400 MB) only while a
+# base is being built.
 KDIR=$CACHE/kernel/$KPKG
-if [ ! -f "$KDIR/.done" ]; then
+if [ ! -f "$KDIR/.done" ] || [ ! -f "$KDIR/kernel.deb" ]; then
     log "fetching $KPKG"
-    rm -rf "$KDIR"; mkdir -p "$KDIR/dl"
-    if ! ( cd "$KDIR/dl" && apt-get download "$KPKG" >&2 2>"$KDIR/dl/apt.err" ); then
-        err=$(grep -v '^W:' "$KDIR/dl/apt.err" | tail -2 | tr '\n' ' ')
+    rm -rf "$KDIR"; mkdir -p "$KDIR"
+    if ! ( cd "$KDIR" && apt-get download "$KPKG" >&2 2>"$KDIR/apt.err" ); then
+        err=$(grep -v '^W:' "$KDIR/apt.err" | tail -2 | tr '\n' ' ')
         rm -rf "$KDIR"
         cant "apt-get download $KPKG failed: $err"
     fi
-    dpkg-deb -x "$KDIR"/dl/*.deb "$KDIR/root" || { rm -rf "$KDIR"; cant "dpkg-deb -x failed"; }
-    rm -f "$KDIR"/dl/*.deb
+    deb=$(ls -1 "$KDIR"/*.deb 2>/dev/null | head -1)
+    [ -n "$deb" ] || { rm -rf "$KDIR"; cant "apt-get download $KPKG produced no .deb"; }
+    mv "$deb" "$KDIR/kernel.deb"
     touch "$KDIR/.done"
 fi
-KVER=$(ls -1 "$KDIR/root/lib/modules" | head -1)
-VMLINUZ=$KDIR/root/boot/vmlinuz-$KVER
-[ -f "$VMLINUZ" ] || cant "no vmlinuz in $KPKG"
-
+KDEB=$KDIR/kernel.deb
+KVER=${KPKG#linux-image-}
 # ---- cache key for the base -------------------------------------------------
 key_src() {
     echo "$KPKG $KVER"
@@ -89,6 +90,11 @@ fi
 log "building base $KEY for kernel $KVER"
 T0=$(date +%s.%N)
 rm -rf "$OUT"; mkdir -p "$OUT"
+KR=$OUT/kernel-root
+dpkg-deb -x "$KDEB" "$KR" || { rm -rf "$KDIR" "$OUT"; cant "dpkg-deb -x $KDEB failed (removed it)"; }
+[ -d "$KR/lib/modules/$KVER" ] || cant "$KPKG has no lib/modules/$KVER"
+VMLINUZ=$KR/boot/vmlinuz-$KVER
+[ -f "$VMLINUZ" ] || cant "no vmlinuz in $KPKG"
 ST=$OUT/stage
 mkdir -p "$ST"/usr/{bin,sbin,lib,lib64} "$ST"/{dev,proc,sys,tmp,run,mnt,etc/nvme,root,var}
 ln -s usr/bin "$ST/bin"; ln -s usr/sbin "$ST/sbin"
@@ -128,7 +134,6 @@ echo "root:x:0:" > "$ST/etc/group"
 # -- kernel modules: the closure of what the scenarios need, in load order
 MODS="virtio_pci virtio_net crc32c_generic crc32c-intel nvme-tcp nvme-fabrics
       nvme-core ext4 md-mod raid1 brd loop configfs nvmet nvmet-tcp tcp_diag"
-KR=$KDIR/root
 [ -f "$KR/lib/modules/$KVER/modules.dep" ] || depmod -b "$KR" "$KVER"
 ORDER=$OUT/modules.order.tmp
 : > "$ORDER"
@@ -170,11 +175,11 @@ cp "$VMLINUZ" "$OUT/vmlinuz"
 echo "$KVER" > "$OUT/kver"
 echo "$KPKG" > "$OUT/kpkg"
 du -sb "$ST" | awk '{print $1}' > "$OUT/stage.bytes"
-rm -rf "$ST"
+rm -rf "$ST" "$KR"
 touch "$OUT/.done"
 T1=$(date +%s.%N)
 log "base built in $(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b-a}') s:" \
     "$(du -h "$OUT/base.cpio" | cut -f1) initramfs"
-# keep only the newest few bases
-ls -1dt "$CACHE"/base-* 2>/dev/null | tail -n +4 | xargs -r rm -rf
+# keep only the newest two bases
+ls -1dt "$CACHE"/base-* 2>/dev/null | tail -n +3 | xargs -r rm -rf
 echo "$OUT"

@@ -19,7 +19,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
+import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCEN_DIR = os.path.join(HERE, "scenarios")
@@ -98,7 +100,7 @@ class Scenario:
     space separated; file namespaces get a path under the run directory),
     nqn, model, serial, firmware, drive-args (extra drive arguments), smp,
     mem, timeout (seconds), targets (drive and/or nvmet), order.
-    An executable NAME.host next to it is the optional host-side hook.
+    NAME.host next to it is the optional host-side hook (bash).
     """
 
     def __init__(self, path):
@@ -123,8 +125,10 @@ class Scenario:
         self.timeout = int(self.meta.get("timeout", "300"))
         self.targets = self.meta.get("targets", "drive nvmet").split()
         self.order = int(self.meta.get("order", "50"))
+        # host identities (1-based) the drive admits with --allow-host
+        self.allow_hosts = [int(x) for x in self.meta.get("allow-hosts", "").split()]
         hook = os.path.join(os.path.dirname(path), self.name + ".host")
-        self.hook = hook if os.access(hook, os.X_OK) else None
+        self.hook = hook if os.path.isfile(hook) else None
 
 
 def load_scenarios(names):
@@ -332,7 +336,8 @@ class Run:
 
     def run_hook(self, argv):
         try:
-            p = subprocess.run([self.sc.hook] + argv, env=self.hook_env(), capture_output=True,
+            cmd = [self.sc.hook] if os.access(self.sc.hook, os.X_OK) else ["bash", self.sc.hook]
+            p = subprocess.run(cmd + argv, env=self.hook_env(), capture_output=True,
                                text=True, timeout=120)
         except subprocess.TimeoutExpired:
             return "err", "hook timed out"
@@ -354,6 +359,17 @@ class Run:
             "FDR_FIRMWARE": sc.firmware,
             "FDR_SMP": str(sc.smp),
         }
+        # three host identities: 1 is the guest's default (/etc/nvme/hostnqn),
+        # 2 and 3 are for tests with more controllers or refused hosts
+        ids = [str(uuid.uuid4()) for _ in range(3)]
+        nqns = ["nqn.2014-08.org.nvmexpress:uuid:" + i for i in ids]
+        for n, (hid, hnqn) in enumerate(zip(ids, nqns), 1):
+            sfx = "" if n == 1 else str(n)
+            env["FDR_HOSTID" + sfx] = hid
+            env["FDR_HOSTNQN" + sfx] = hnqn
+        allowed = [nqns[i - 1] for i in sc.allow_hosts if 1 <= i <= 3]
+        if allowed:
+            env["FDR_ALLOW_HOSTS"] = " ".join(allowed)
         if self.target == "drive":
             port, dport = free_port(), free_port()
             while dport == port:
@@ -371,6 +387,8 @@ class Run:
                             f.truncate(int(m.group(1)) * mult[m.group(2).upper()])
                     spec = spec + ",path=" + img
                 argv += ["--ns", spec]
+            for h in allowed:
+                argv += ["--allow-host", h]
             for opt, val in (("--serial", sc.serial), ("--model", sc.model), ("--firmware", sc.firmware)):
                 if val:
                     argv += [opt, val]
@@ -411,7 +429,9 @@ class Run:
                 "-smp", str(sc.smp), "-m", sc.mem,
                 "-kernel", os.path.join(self.base, "vmlinuz"), "-initrd", self.initrd,
                 "-append", append,
-                "-serial", "file:" + os.path.join(self.out, "console.log"),
+                ] + (["-chardev", "stdio,id=con,signal=off,logfile=" + os.path.join(self.out, "console.log"),
+                      "-serial", "chardev:con"] if self.args.shell else
+                     ["-serial", "file:" + os.path.join(self.out, "console.log")]) + [
                 "-chardev", "socket,id=ctl,path=" + sock, "-serial", "chardev:ctl",
                 "-netdev", "user,id=n0", "-device", "virtio-net-pci,netdev=n0"]
 
@@ -444,7 +464,9 @@ class Run:
             st, txt = self.run_hook(["setup"])
             if st != "ok":
                 log("%s: hook setup: %s" % (sc.name, txt))
-        sock = os.path.join(self.out, "ctl.sock")
+        # unix socket paths are limited to ~107 bytes: keep it short
+        sockdir = tempfile.mkdtemp(prefix="fdr-guest-")
+        sock = os.path.join(sockdir, "ctl.sock")
         lsock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         lsock.bind(sock)
         lsock.listen(1)
@@ -452,9 +474,12 @@ class Run:
         argv = self.qemu_argv(sock)
         qlog.write(" ".join(shlex.quote(a) for a in argv) + "\n")
         qlog.flush()
-        timeout = sc.timeout * self.args.timeout_scale
+        timeout = sc.timeout * self.args.timeout_scale + (86400 if self.args.shell else 0)
         deadline = self.t0 + timeout
-        qemu = spawn(argv, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
+        if self.args.shell:     # the console is this terminal
+            qemu = spawn(argv, stdin=None, stdout=None, stderr=qlog)
+        else:
+            qemu = spawn(argv, stdin=subprocess.DEVNULL, stdout=qlog, stderr=subprocess.STDOUT)
         conn = None
         buf = b""
         ended = None
@@ -464,7 +489,7 @@ class Run:
         lsock.settimeout(0.2)
         try:
             while True:
-                if self.args.verbose:
+                if self.args.verbose and not self.args.shell:
                     con_off = self.echo_console(console, con_off)
                 if time.time() > deadline:
                     ended = "timeout after %ds" % timeout
@@ -516,8 +541,9 @@ class Run:
             if conn:
                 conn.close()
             lsock.close()
+            shutil.rmtree(sockdir, ignore_errors=True)
             qlog.close()
-            if self.args.verbose:
+            if self.args.verbose and not self.args.shell:
                 self.echo_console(console, con_off)
         t_guest = time.time() - self.t0
         if not self.args.keep_initrd:
@@ -647,7 +673,9 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true",
                     default=bool(os.environ.get("FDR_GUEST_VERBOSE")),
                     help="copy the guest console to stderr as it runs")
-    ap.add_argument("--shell", action="store_true", help="drop to a shell on the console after the scenario (with -v, interactive use: see docs)")
+    ap.add_argument("--shell", action="store_true",
+                    help="interactive: the guest console is this terminal and the guest "
+                         "drops to a shell after the scenario (exit the shell to finish)")
     ap.add_argument("--list", action="store_true", help="list scenarios and their tests")
     ap.add_argument("--keep-initrd", action="store_true",
                     help="keep OUT/SCENARIO/initrd.img (to boot it again by hand)")

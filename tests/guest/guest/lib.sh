@@ -39,11 +39,12 @@ t_skip() { local n=$1; shift; echo "SKIP: $n: $*"; fdr_send "RESULT skip $n $*";
 
 # t_run NAME CMD... : one command, pass iff it exits 0 (output is evidence)
 t_run() {
-    local n=$1; shift
-    if "$@" >/tmp/t_run.out 2>&1; then
+    local n=$1 rc; shift
+    "$@" >/tmp/t_run.out 2>&1
+    rc=$?
+    if [ $rc -eq 0 ]; then
         t_ok "$n"
     else
-        local rc=$?
         t_evidence /tmp/t_run.out
         t_fail "$n" "'$*' exited $rc"
     fi
@@ -54,9 +55,10 @@ t_begin() { _T_NAME=$1; _T_ERR=0; _T_T0=$(cut -d' ' -f1 /proc/uptime); echo "---
 t_bad()   { _T_ERR=$((_T_ERR + 1)); t_diag "$*"; }
 # t_check DESC CMD... : the command must exit 0; its output is evidence if not
 t_check() {
-    local d=$1; shift
-    if "$@" >/tmp/t_check.out 2>&1; then return 0; fi
-    local rc=$?
+    local d=$1 rc; shift
+    "$@" >/tmp/t_check.out 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && return 0
     t_bad "check failed: $d: '$*' exited $rc"
     t_evidence /tmp/t_check.out 20
     return 1
@@ -190,6 +192,17 @@ fdr_find_devs() {
     done
     FDR_DEV=$FDR_DEV1
     return 0
+}
+# fabrics_connect [extra,options]: connect through /dev/nvme-fabrics directly
+# (nvme-cli 2.3 refuses a second connect to the same target even with another
+# --hostnqn). Prints the kernel's answer (instance=N,cntlid=M); fails with the
+# write error if the connect failed.
+fabrics_connect() {
+    local r opts="transport=tcp,traddr=$FDR_ADDR,trsvcid=$FDR_PORT,nqn=$FDR_NQN${1:+,$1}"
+    exec 3<>/dev/nvme-fabrics || return 1
+    if ! printf '%s' "$opts" >&3; then exec 3>&-; return 1; fi
+    read -r r <&3; exec 3>&-
+    echo "$r"
 }
 fdr_disconnect() {
     nvme disconnect -n "$FDR_NQN" >/tmp/disconnect.out 2>&1 || { cat /tmp/disconnect.out; return 1; }

@@ -14,7 +14,15 @@ nvmet_setup() {
     [ -d $NVMET ] || { echo "nvmet configfs missing"; return 1; }
     mkdir -p /tmp/nvmet
     mkdir "$s" || return 1
-    echo 1 > "$s/attr_allow_any_host"
+    if [ -n "$FDR_ALLOW_HOSTS" ]; then
+        echo 0 > "$s/attr_allow_any_host"
+        for h in $FDR_ALLOW_HOSTS; do
+            mkdir -p "$NVMET/hosts/$h"
+            ln -s "$NVMET/hosts/$h" "$s/allowed_hosts/$h"
+        done
+    else
+        echo 1 > "$s/attr_allow_any_host"
+    fi
     [ -n "$FDR_MODEL" ] && echo "$FDR_MODEL" > "$s/attr_model"
     [ -n "$FDR_SERIAL" ] && echo "$FDR_SERIAL" > "$s/attr_serial"
     n=$(ns_count)

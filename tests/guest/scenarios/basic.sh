@@ -1,4 +1,5 @@
-#@ tests: discover-io-port discover-disc-port connect admin-cmds json-output
+#@ tests: discover-io-port discover-disc-port connect-unknown-nqn connect
+#@ tests: admin-cmds json-output
 #@ tests: fabrics-properties get-features set-features num-queues-after-connect
 #@ tests: smart-counters
 #@ tests: dd-integrity nvme-flush nvme-write-zeroes nvme-dsm nvme-compare
@@ -52,6 +53,20 @@ check_discovery discover-io-port "$FDR_PORT"
 check_discovery discover-disc-port "$FDR_DISC_PORT"
 
 # ------------------------------------------------------------- connect
+# a subsystem the drive does not have: the connect fails, nothing appears
+t_begin connect-unknown-nqn
+dmesg_mark
+t_check_fails "connect to an unknown NQN" nvme connect -t tcp -a "$FDR_ADDR" -s "$FDR_PORT" \
+    -n nqn.2026-11.io.frankendrive:no-such-subsystem
+echo "unknown NQN: $(cat /tmp/t_check.out)"
+sleep 1
+[ -z "$(ls /sys/class/nvme/ 2>/dev/null)" ] || t_bad "controllers exist: $(ls /sys/class/nvme/)"
+dmesg_since | tee /tmp/dm_unk
+grep -qiE 'not allowed|connect.*(invalid|fail)' /tmp/dm_unk ||
+    { t_bad "no Connect failure in the kernel log"; t_evidence /tmp/dm_unk; }
+t_end
+
+echo "fdr: dmesg-clean starts here" > /dev/kmsg
 t_begin connect
 if fdr_connect >/tmp/conn.out 2>&1; then
     CTRL=$FDR_CTRL; DEV=$FDR_DEV; CDEV=/dev/$CTRL; BDEV=/dev/$DEV
@@ -62,8 +77,9 @@ if fdr_connect >/tmp/conn.out 2>&1; then
     t_eq "controller transport" "$(cat /sys/class/nvme/$CTRL/transport)" tcp
 else
     t_bad "connect failed"; t_evidence /tmp/conn.out
+    t_diag "$(dmesg | tail -20)"
 fi
-t_end || { t_diag "$(dmesg | tail -20)"; }
+t_end
 if [ -z "$DEV" ]; then
     echo "no device: remaining tests cannot run"
     exit 1
@@ -483,10 +499,10 @@ t_check "I/O after idle" dd if=$BDEV of=/dev/null bs=4096 count=16 iflag=direct
 t_end
 
 # ------------------------------------------------------------- kernel log
-# nothing above should have made the kernel complain (passthrough errors
-# from nvme-cli are not logged by the kernel)
+# nothing since the (good) connect should have made the kernel complain
+# (passthrough errors from nvme-cli are not logged by the kernel)
 t_begin dmesg-clean
-dmesg > /tmp/dm_all
+dmesg | awk 'f { print } /fdr: dmesg-clean starts here/ { f = 1 }' > /tmp/dm_all
 if grep -E 'nvme.*([Ee]rror|[Tt]imeout|[Ff]ailed|[Aa]bort|recovery)|I/O error|critical|WARNING:|BUG:|Call Trace' /tmp/dm_all > /tmp/dm_bad; then
     t_bad "kernel complaints:"; t_evidence /tmp/dm_bad 30
 fi

@@ -10,11 +10,12 @@
 # The drive limited to one I/O queue of 16 entries, no in-capsule data and
 # 4 KiB H2CData PDUs: every write goes through R2T and large writes are
 # split into many H2CData PDUs; the host has 2 CPUs but must settle for the
-# one I/O queue the drive grants, and must not overrun the queue.
+# one I/O queue the drive grants, and must not overrun the queue. Header and
+# data digests are on, so every one of those PDUs carries CRC32Cs.
 
 NSZ=$(ns_size 1)
 t_begin connect-limited-queues
-if fdr_connect >/tmp/conn.out 2>&1; then
+if fdr_connect --hdr-digest --data-digest >/tmp/conn.out 2>&1; then
     CTRL=$FDR_CTRL; DEV=$FDR_DEV; BDEV=/dev/$DEV
     t_eq "queue_count (admin + granted I/O queues)" "$(cat /sys/class/nvme/$CTRL/queue_count)" 2
     sq=$(cat /sys/class/nvme/$CTRL/sqsize)

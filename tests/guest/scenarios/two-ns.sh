@@ -1,5 +1,7 @@
 #@ tests: connect-two-ns identify-two-ns io-ns1 io-ns2 no-crosstalk
-#@ tests: file-backend-contents fio-both-ns md-raid1
+#@ tests: file-backend-contents fio-both-ns md-raid1 host-not-allowed
+#@ tests: two-controllers
+#@ allow-hosts: 1 2
 #@ ns: ram,size=256M,lba=512 file,size=128M,lba=4096
 #@ nqn: nqn.2026-11.io.frankendrive:two-ns
 #@ smp: 1
@@ -11,6 +13,9 @@
 # behind one subsystem: both appear with the right geometry, are usable,
 # don't write into each other, the file namespace really lands in its file
 # (checked on the host by the .host hook) and md raid1 runs across both.
+# The drive admits only host identities 1 and 2 (--allow-host): identity 3
+# is refused; identity 2 gets a second controller in the same subsystem,
+# and the kernel's native multipath sees both namespaces through both.
 
 t_begin connect-two-ns
 if fdr_connect >/tmp/conn.out 2>&1; then
@@ -114,5 +119,57 @@ if t_check "mdadm --create" mdadm --create /dev/md0 --run --level=1 --raid-devic
     t_eq "md degraded" "$(cat /sys/block/md0/md/degraded)" 0
     t_check "mdadm --stop" mdadm --stop /dev/md0
 fi
-t_check "disconnect" fdr_disconnect
+t_end
+
+# ------------------------------------------------------------- host access
+nctrls() {  # controllers of $FDR_NQN
+    local n=0 c
+    for c in /sys/class/nvme/nvme*; do
+        [ "$(cat $c/subsysnqn 2>/dev/null)" = "$FDR_NQN" ] && n=$((n + 1))
+    done
+    echo $n
+}
+t_begin host-not-allowed
+t_eq "controllers before" "$(nctrls)" 1
+dmesg_mark
+t_check_fails "connect as a host that is not allowed" \
+    fabrics_connect "hostnqn=$FDR_HOSTNQN3,hostid=$FDR_HOSTID3,duplicate_connect"
+sleep 1
+dmesg_since > /tmp/dm_na
+echo "refused: $(cat /tmp/t_check.out)"; cat /tmp/dm_na
+# the refusal must come from the target's Connect response
+grep -qiE 'not allowed|connect.*(invalid|fail)|rejected' /tmp/dm_na ||
+    { t_bad "no Connect failure in the kernel log"; t_evidence /tmp/dm_na; }
+t_eq "controllers after the refused connect" "$(nctrls)" 1
+t_check "discovery still works for an allowed host" nvme discover -t tcp -a "$FDR_ADDR" -s "$FDR_PORT"
+t_end
+
+t_begin two-controllers
+if t_check "connect as a second host" fabrics_connect "hostnqn=$FDR_HOSTNQN2,hostid=$FDR_HOSTID2"; then
+    echo "second controller: $(cat /tmp/t_check.out)"
+    # path devices of head nvmeSnN are the hidden disks nvmeScCnN
+    npaths() { ls -d /sys/block/${1%n*}c*n${1##*n} 2>/dev/null | wc -l; }
+    wait_until 20 sh -c "[ \$(ls -d /sys/block/${FDR_DEV1%n*}c*n${FDR_DEV1##*n} | wc -l) -ge 2 ]"
+    t_eq "controllers" "$(nctrls)" 2
+    ids=$(for c in /sys/class/nvme/nvme*; do [ "$(cat $c/subsysnqn)" = "$FDR_NQN" ] && cat $c/cntlid; done | sort -u | wc -l)
+    t_eq "distinct controller ids" "$ids" 2
+    for i in 1 2; do
+        eval d=\$FDR_DEV$i
+        t_eq "paths to ns$i ($d)" "$(npaths $d)" 2
+    done
+    echo "paths: $(cd /sys/block && ls -d nvme*c*n* | tr '\n' ' ')"
+    t_eq "id-ctrl CMIC multi-controller bit" "$(( $(nvme id-ctrl /dev/$CTRL -o json | jq .cmic) & 2 ))" 2
+    t_eq "id-ns NMIC shared bit" "$(( $(nvme id-ns $D1 -o json | jq .nmic) & 1 ))" 1
+    # take the first controller away: I/O continues over the second one
+    make_pattern /tmp/mp 512
+    t_check "write through the head device" dd if=/tmp/mp of=$D1 bs=4096 seek=9000 oflag=direct
+    t_check "disconnect the first controller" nvme disconnect -d $CTRL
+    sleep 1
+    t_eq "controllers left" "$(nctrls)" 1
+    t_eq "paths left to ns1" "$(npaths $FDR_DEV1)" 1
+    t_check "read over the second controller" dd if=$D1 of=/tmp/mpr bs=4096 skip=9000 count=128 iflag=direct
+    t_check "data via the other controller" cmp /tmp/mp /tmp/mpr
+    t_check "I/O on ns2 via the second controller" dd if=$D2 of=/dev/null bs=4096 count=64 iflag=direct
+fi
+t_check "disconnect all" fdr_disconnect
 t_end
