@@ -105,22 +105,12 @@ void fdr_ctl_default_path(const char *port, char *buf, size_t len)
 /* ---- JSON helpers ----------------------------------------------------------- */
 
 /*
- * A JSON string from arbitrary bytes: json-c copies bytes as they are, so
- * replace what is not valid UTF-8 with '?' to keep every reply valid JSON.
- * max > 0 truncates (with "...") after that many bytes.
+ * Copy n bytes of s to out (n bytes too), replacing each byte that is not
+ * part of a valid UTF-8 sequence with '?'.  json-c copies string bytes as
+ * they are, so this keeps every reply valid JSON and every log line text.
  */
-static struct json_object *jstr_n(const char *s, size_t max)
+static void utf8_clean(const char *s, size_t n, char *out)
 {
-	size_t n = s ? strlen(s) : 0, o = 0;
-	bool cut = max && n > max;
-	char *b;
-	struct json_object *j;
-
-	if (cut)
-		n = max;
-	b = malloc(n + 4);
-	if (!b)
-		return json_object_new_string("");
 	for (size_t i = 0; i < n;) {
 		unsigned char c = (unsigned char)s[i];
 		size_t need = c < 0x80 ? 0 : (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2
@@ -140,19 +130,44 @@ static struct json_object *jstr_n(const char *s, size_t max)
 			ok = c <= 0xf4 && !(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 >= 0x90);
 		}
 		if (!ok) {
-			b[o++] = '?';
-			i++;
+			out[i++] = '?';
 			continue;
 		}
-		memcpy(b + o, s + i, need + 1);
-		o += need + 1;
+		memcpy(out + i, s + i, need + 1);
 		i += need + 1;
 	}
+}
+
+/* s made fit for a log line: valid UTF-8, at most len - 1 bytes. */
+static const char *logsafe(const char *s, char *buf, size_t len)
+{
+	size_t n = s ? strnlen(s, len - 1) : 0;
+
+	utf8_clean(s, n, buf);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A JSON string from arbitrary bytes (see utf8_clean); max > 0 truncates
+ * (with "...") after that many bytes. */
+static struct json_object *jstr_n(const char *s, size_t max)
+{
+	size_t n = s ? strlen(s) : 0;
+	bool cut = max && n > max;
+	struct json_object *j;
+	char *b;
+
+	if (cut)
+		n = max;
+	b = malloc(n + 4);
+	if (!b)
+		return json_object_new_string("");
+	utf8_clean(s, n, b);
 	if (cut) {
-		memcpy(b + o, "...", 3);
-		o += 3;
+		memcpy(b + n, "...", 3);
+		n += 3;
 	}
-	j = json_object_new_string_len(b, (int)o);
+	j = json_object_new_string_len(b, (int)n);
 	free(b);
 	return j;
 }
@@ -283,7 +298,7 @@ static void plugin_last_cb(const struct fdr_plugin_desc *d, void *arg)
 
 static struct json_object *cmd_plugin(const char *verb, const char *rest)
 {
-	char q[CTL_QUOTE_MAX + 8], err[512] = "";
+	char q[CTL_QUOTE_MAX + 8], err[512] = "", lr[384], le[384];
 
 	if (!strcmp(verb, "list")) {
 		struct json_object *r, *a;
@@ -306,7 +321,8 @@ static struct json_object *cmd_plugin(const char *verb, const char *rest)
 		if (before.last)
 			json_object_put(before.last);
 		if (fdr_plugin_load(rest, err, sizeof(err))) {
-			fdr_notice("ctl: plugin load %s refused: %s", rest, err[0] ? err : "failed");
+			fdr_notice("ctl: plugin load %s refused: %s", logsafe(rest, lr, sizeof(lr)),
+				   logsafe(err[0] ? err : "failed", le, sizeof(le)));
 			return reply_err("plugin load: %s", err[0] ? err : "failed");
 		}
 		/* Plug-ins are listed in load order: the new one is the last. */
@@ -318,13 +334,14 @@ static struct json_object *cmd_plugin(const char *verb, const char *rest)
 
 			json_object_object_get_ex(after.last, "name", &name);
 			snprintf(msg, sizeof(msg), "loaded plug-in %s", json_object_get_string(name));
-			fdr_info("ctl: loaded plug-in %s (%s)", json_object_get_string(name), rest);
+			fdr_info("ctl: loaded plug-in %s (%s)", json_object_get_string(name),
+				 logsafe(rest, lr, sizeof(lr)));
 			json_object_object_add(r, "message", json_object_new_string(msg));
 			json_object_object_add(r, "plugin", after.last);
 		} else {
 			if (after.last)
 				json_object_put(after.last);
-			fdr_info("ctl: loaded plug-in %s", rest);
+			fdr_info("ctl: loaded plug-in %s", logsafe(rest, lr, sizeof(lr)));
 			json_object_object_add(r, "message", json_object_new_string("plug-in loaded"));
 		}
 		return r;
@@ -339,10 +356,11 @@ static struct json_object *cmd_plugin(const char *verb, const char *rest)
 			return reply_err("plugin unload: expected one plug-in name, got '%s'",
 					 quote(rest, q, sizeof(q)));
 		if (fdr_plugin_unload(rest, err, sizeof(err))) {
-			fdr_notice("ctl: plugin unload %s refused: %s", rest, err[0] ? err : "failed");
+			fdr_notice("ctl: plugin unload %s refused: %s", logsafe(rest, lr, sizeof(lr)),
+				   logsafe(err[0] ? err : "failed", le, sizeof(le)));
 			return reply_err("plugin unload: %s", err[0] ? err : "failed");
 		}
-		fdr_info("ctl: unloaded plug-in %s", rest);
+		fdr_info("ctl: unloaded plug-in %s", logsafe(rest, lr, sizeof(lr)));
 		r = reply_ok();
 		snprintf(msg, sizeof(msg), "unloaded plug-in %s", rest);
 		json_object_object_add(r, "message", jstr(msg));
@@ -391,7 +409,7 @@ static int parse_rule_id(const char *s, unsigned *id)
 
 static struct json_object *cmd_rule(const char *verb, const char *rest)
 {
-	char q[CTL_QUOTE_MAX + 8], err[512] = "", msg[128];
+	char q[CTL_QUOTE_MAX + 8], err[512] = "", msg[128], lr[384], le[384];
 	struct json_object *r;
 
 	if (!strcmp(verb, "list")) {
@@ -412,10 +430,11 @@ static struct json_object *cmd_rule(const char *verb, const char *rest)
 			return reply_err("rule add: expected a rule, e.g. opc=write,after=5,status=1/0x82");
 		id = fdr_rule_add(rest, err, sizeof(err));
 		if (id <= 0) {
-			fdr_notice("ctl: rule add %s refused: %s", rest, err[0] ? err : "invalid rule");
+			fdr_notice("ctl: rule add %s refused: %s", logsafe(rest, lr, sizeof(lr)),
+				   logsafe(err[0] ? err : "invalid rule", le, sizeof(le)));
 			return reply_err("rule add: %s", err[0] ? err : "invalid rule");
 		}
-		fdr_info("ctl: added rule %d: %s", id, rest);
+		fdr_info("ctl: added rule %d: %s", id, logsafe(rest, lr, sizeof(lr)));
 		r = reply_ok();
 		json_object_object_add(r, "id", json_object_new_int64(id));
 		snprintf(msg, sizeof(msg), "added rule %d", id);
@@ -618,6 +637,7 @@ static int client_flush(struct ctl_client *cl)
 /* Handle the complete lines in the input buffer.  -1: drop the client. */
 static int client_lines(struct ctl_client *cl)
 {
+	char lr[256];
 	size_t start = 0;
 
 	for (;;) {
@@ -648,7 +668,7 @@ static int client_lines(struct ctl_client *cl)
 				return -1;
 			continue;
 		}
-		fdr_debug("ctl: client %u: %s", cl->id, line);
+		fdr_debug("ctl: client %u: %s", cl->id, logsafe(line, lr, sizeof(lr)));
 		if (client_queue(cl, ctl_execute(line)))
 			return -1;
 	}
