@@ -55,6 +55,9 @@ for s in suites:
         oks = re.findall(r"^(not ok|ok)\b[^\n]*", out, re.M)
         if oks:
             for m in re.finditer(r"^(not ok|ok)\b([^\n]*)", out, re.M):
+                # Name every real-host test, and every failure anywhere.
+                if s == "guest" or m.group(1) == "not ok":
+                    print(f"{s}: {m.group(0)}")
                 if m.group(1) == "ok":
                     if re.search(r"#\s*skip", m.group(2), re.I):
                         skipped += 1
