@@ -322,13 +322,35 @@ class Run:
             if not self.sc.hook:
                 return "err", "scenario has no host hook"
             return self.run_hook(shlex.split(rest))
+        if action == "drive-ctl":
+            # drive-ctl ARGS...: `frankendrive ctl --port PORT ARGS...` on the
+            # host (@PLUGINDIR@ in ARGS is BUILDDIR/plugins); replies with its
+            # output, ok iff it exited 0
+            if not self.drive:
+                return "err", "no host drive (target %s)" % self.target
+            argv = [self.drive.exe, "ctl", "--port", str(self.drive.port)] + \
+                shlex.split(self.expand(rest))
+            try:
+                p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+            except subprocess.TimeoutExpired:
+                return "err", "frankendrive ctl timed out"
+            text = " ".join((p.stdout + " " + p.stderr).split())
+            return ("ok" if p.returncode == 0 else "err"), text
         if action == "echo":
             return "ok", rest
         return "err", "unknown request %r" % action
 
+    def plugin_dir(self):
+        return os.path.join(os.path.abspath(self.args.builddir), "plugins")
+
+    def expand(self, text):
+        """@PLUGINDIR@ -> BUILDDIR/plugins (where the shipped plug-ins are)"""
+        return text.replace("@PLUGINDIR@", self.plugin_dir())
+
     def hook_env(self):
         env = dict(os.environ)
-        env.update(FDR_OUT=self.out, FDR_TARGET=self.target, FDR_SCENARIO=self.sc.name)
+        env.update(FDR_OUT=self.out, FDR_TARGET=self.target, FDR_SCENARIO=self.sc.name,
+                   FDR_PLUGIN_DIR=self.plugin_dir(), FDR_DRIVE_EXE=self.args.drive)
         if self.drive:
             env.update(FDR_DRIVE_PID=str(self.drive.proc.pid if self.drive.alive() else ""),
                        FDR_DRIVE_LOG=self.drive.logpath, FDR_PORT=str(self.drive.port))
@@ -394,7 +416,7 @@ class Run:
                     argv += [opt, val]
             if self.args.drive_log_level:
                 argv += ["--log-level", self.args.drive_log_level]
-            argv += sc.drive_args
+            argv += [self.expand(a) for a in sc.drive_args]
             self.drive = Drive(self.args.drive, argv, os.path.join(self.out, "drive.log"), port)
         else:
             env.update(FDR_ADDR="127.0.0.1", FDR_PORT="4420", FDR_DISC_PORT="8009")

@@ -109,6 +109,9 @@ fdr_log() { echo "fdr: $*"; fdr_send "LOG $*"; }
 # drive control, the same for the host drive and for the in-guest nvmet
 drive_kill()    { if [ "$FDR_TARGET" = nvmet ]; then nvmet_port_down; else host_req drive-kill "${1:-KILL}"; fi; }
 drive_start()   { if [ "$FDR_TARGET" = nvmet ]; then nvmet_port_up; else host_req drive-start; fi; }
+# drive_ctl ARGS...: `frankendrive ctl ARGS...` against the host drive
+# (@PLUGINDIR@ = the build's plugins/ directory); prints its output
+drive_ctl()     { host_req drive-ctl "$*"; }
 drive_log_count() { if [ "$FDR_TARGET" = nvmet ]; then echo -1; else host_req drive-log-count "$1"; fi; }
 
 # ---------------------------------------------------------------- utilities
