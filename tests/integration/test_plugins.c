@@ -645,6 +645,38 @@ static void test_latency(void **state)
 	pdrive_stop(&p);
 }
 
+/* ---- stall: held commands finished from another thread ---------------------------- */
+
+static void test_stall(void **state)
+{
+	struct pdrive p = {0};
+	struct nvme_cqe cqe;
+	int64_t t0, dt;
+
+	/* Reads held for 300 ms, then let go: they run and return the data. */
+	pdrive_start(&p, "stall", "opc=read,ms=300");
+	assert_status(write_blk(&p, 7, 70, NULL), NVME_SC_SUCCESS);
+	t0 = now_us();
+	assert_true(blk_is(&p, 7, 70));
+	dt = now_us() - t0;
+	print_message("# held read: %lld us\n", (long long)dt);
+	assert_true(dt >= 300000);
+	pdrive_stop(&p);
+
+	/* Every 2nd write held 200 ms, then completed by the plug-in's thread
+	 * with 01h/82h: the write never happened. */
+	pdrive_start(&p, "stall", "opc=write,every=2,ms=200,status=0x182");
+	assert_status(write_blk(&p, 1, 11, NULL), NVME_SC_SUCCESS);
+	t0 = now_us();
+	assert_status(write_blk(&p, 2, 12, &cqe),
+		      NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC, NVME_SC_ATTEMPTED_WRITE_TO_RO_RANGE));
+	dt = now_us() - t0;
+	assert_true(dt >= 200000);
+	assert_true(blk_is(&p, 1, 11));
+	assert_false(blk_is(&p, 2, 12));
+	pdrive_stop(&p);
+}
+
 /* ---- corrupt ------------------------------------------------------------------ */
 
 static void test_corrupt(void **state)
@@ -923,6 +955,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_two_plugins_concurrent),
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_stall),
 		cmocka_unit_test(test_load_unload_under_io),
 		cmocka_unit_test(test_refuse_abi),
 		cmocka_unit_test(test_refuse_no_info),
