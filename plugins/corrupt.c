@@ -28,23 +28,6 @@ static uint8_t mask;
 
 static DECL_NPLUGIN_IO_WRITEBACK(corrupt_read);
 
-static int arg_u64(const char *key, uint64_t def, uint64_t *out)
-{
-	const char *v = plugin_arg(key);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtoull(v, &end, 0);
-	if (!*v || *end || errno || *v == '-') {
-		plugin_log(3, "%s=%s: expected a number", key, v);
-		return -1;
-	}
-	return 0;
-}
-
 int setup(void)
 {
 	const char *lba = plugin_arg("lba");
@@ -63,7 +46,7 @@ int setup(void)
 		plugin_log(3, "lba=%s: expected START-END", lba);
 		return -1;
 	}
-	if (arg_u64("nsid", 0, &nsid) || arg_u64("mask", 0xff, &m) || arg_u64("bytes", 1, &nbytes))
+	if (plugin_arg_u64("nsid", 0, &nsid) || plugin_arg_u64("mask", 0xff, &m) || plugin_arg_u64("bytes", 1, &nbytes))
 		return -1;
 	if (m > 0xff) {
 		plugin_log(3, "mask=%s: expected one byte", plugin_arg("mask"));

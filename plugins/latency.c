@@ -36,33 +36,16 @@ static bool warned; /* atomic */
 static DECL_NPLUGIN_CMD(delay_cmd);
 static DECL_NPLUGIN_CPL(delay_cpl);
 
-static int arg_u64(const char *key, uint64_t def, uint64_t *out)
-{
-	const char *v = plugin_arg(key);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtoull(v, &end, 0);
-	if (!*v || *end || errno || *v == '-') {
-		plugin_log(3, "%s=%s: expected a number", key, v);
-		return -1;
-	}
-	return 0;
-}
-
 int setup(void)
 {
 	const char *opc = plugin_arg("opc"), *set = plugin_arg("set"), *stage = plugin_arg("stage");
 	uint64_t us, lo, hi;
 
 	/* us= alone, or a range (min_us defaults to 0, max_us to min_us) */
-	if (arg_u64("us", 100, &us) || arg_u64("seed", 1, &seed))
+	if (plugin_arg_u64("us", 100, &us) || plugin_arg_u64("seed", 1, &seed))
 		return -1;
 	if (plugin_arg("min_us") || plugin_arg("max_us")) {
-		if (arg_u64("min_us", 0, &lo) || arg_u64("max_us", lo, &hi))
+		if (plugin_arg_u64("min_us", 0, &lo) || plugin_arg_u64("max_us", lo, &hi))
 			return -1;
 	} else {
 		lo = hi = us;

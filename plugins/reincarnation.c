@@ -29,28 +29,11 @@ static uint64_t n_writes; /* atomic */
 
 static DECL_NPLUGIN_IO_DECODE(io_ro_fail);
 
-static int arg_u64(const char *key, uint64_t def, uint64_t *out)
-{
-	const char *v = plugin_arg(key);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtoull(v, &end, 0);
-	if (!*v || *end || errno || *v == '-') {
-		plugin_log(3, "%s=%s: expected a number", key, v);
-		return -1;
-	}
-	return 0;
-}
-
 int setup(void)
 {
 	uint64_t dnr;
 
-	if (arg_u64("n", 5000, &n_good) || arg_u64("k", 10, &k_bad) || arg_u64("dnr", 0, &dnr))
+	if (plugin_arg_u64("n", 5000, &n_good) || plugin_arg_u64("k", 10, &k_bad) || plugin_arg_u64("dnr", 0, &dnr))
 		return -1;
 	set_dnr = dnr != 0;
 	plugin_log(6, "%llu good writes, then %llu failing, and again",

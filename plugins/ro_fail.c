@@ -37,29 +37,12 @@ static bool went_read_only;
 static DECL_NPLUGIN_IO_DECODE(io_ro_fail);
 
 /* A numeric argument, or def when absent.  -1 if it is not a number. */
-static int arg_u64(const char *key, uint64_t def, uint64_t *out)
-{
-	const char *v = plugin_arg(key);
-	char *end;
-
-	*out = def;
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtoull(v, &end, 0);
-	if (!*v || *end || errno || *v == '-') {
-		plugin_log(3, "%s=%s: expected a number", key, v);
-		return -1;
-	}
-	return 0;
-}
-
 int setup(void)
 {
 	const char *mode = plugin_arg("mode");
 	uint64_t aen, dnr;
 
-	if (arg_u64("n", 5000, &n_writes) || arg_u64("aen", 0, &aen) || arg_u64("dnr", 1, &dnr))
+	if (plugin_arg_u64("n", 5000, &n_writes) || plugin_arg_u64("aen", 0, &aen) || plugin_arg_u64("dnr", 1, &dnr))
 		return -1;
 	if (mode && strcmp(mode, "error") && strcmp(mode, "silent")) {
 		plugin_log(3, "mode=%s: expected silent or error", mode);

@@ -46,22 +46,6 @@ static struct held held[MAX_HELD];
 static unsigned nr_held;
 static bool stopping;
 
-static int arg_u64(const char *key, uint64_t *out)
-{
-	const char *v = plugin_arg(key);
-	char *end;
-
-	if (!v)
-		return 0;
-	errno = 0;
-	*out = strtoull(v, &end, 0);
-	if (!*v || *end || errno || *v == '-') {
-		plugin_log(3, "%s=%s: expected a number", key, v);
-		return -1;
-	}
-	return 0;
-}
-
 /* Finish one held command: with the status, or by letting it go on. */
 static void finish(uint64_t ticket)
 {
@@ -147,7 +131,7 @@ int setup(void)
 	const char *opc = plugin_arg("opc"), *st = plugin_arg("status");
 	uint64_t v;
 
-	if (arg_u64("every", &every) || arg_u64("ms", &ms))
+	if (plugin_arg_u64("every", 1, &every) || plugin_arg_u64("ms", 1000, &ms))
 		return -1;
 	if (every == 0) {
 		plugin_log(3, "every=0: expected at least 1");
@@ -163,7 +147,7 @@ int setup(void)
 		admin_set = admin;
 	}
 	if (st) {
-		if (arg_u64("status", &v) || v > 0x7fff) {
+		if (plugin_arg_u64("status", 0, &v) || v > 0x7fff) {
 			plugin_log(3, "status=%s: expected a status value up to 0x7fff", st);
 			return -1;
 		}

@@ -192,6 +192,9 @@ void plugin_log(int level, const char *fmt, ...) __attribute__((format(printf, 2
 /* Arguments from --plugin path.so,key=value,...: the value, "" for a bare
  * key, or NULL.  Valid during setup() and for the plug-in's lifetime. */
 const char *plugin_arg(const char *key);
+/* A numeric argument (decimal, or hex with 0x): *out = its value, or def
+ * if the key is absent.  0, or -1 after logging what is wrong with it. */
+int plugin_arg_u64(const char *key, uint64_t def, uint64_t *out);
 /* CLOCK_MONOTONIC nanoseconds */
 uint64_t plugin_now_ns(void);
 

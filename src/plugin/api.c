@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <frankendrive/plugin.h>
@@ -352,6 +353,23 @@ PLUGIN_EXPORT const char *plugin_arg(const char *key)
 	struct fdr_plugin *p = fdr_plugin_self();
 
 	return p && key ? fdr_plugin_arg(p, key) : NULL;
+}
+
+PLUGIN_EXPORT int plugin_arg_u64(const char *key, uint64_t def, uint64_t *out)
+{
+	const char *v = plugin_arg(key);
+	char *end;
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	*out = strtoull(v, &end, 0);
+	if (!*v || *end || errno || *v == '-') {
+		plugin_log(3, "%s=%s: expected a number", key, v);
+		return -1;
+	}
+	return 0;
 }
 
 PLUGIN_EXPORT uint64_t plugin_now_ns(void)
