@@ -66,20 +66,30 @@ static void media_error(struct fdr_req *req, uint64_t lba, uint16_t status)
 
 /* ---- Read / Write / Compare ---- */
 
-static void read_done(struct fdr_bdev_io *io, int err)
+/* A read reached the media: account it, or fail with the media error.
+ * Returns whether it succeeded. */
+static bool read_accounted(struct fdr_bdev_io *io, int err)
 {
 	struct fdr_req *req = io->ctx;
 
 	if (err) {
 		media_error(req, req->slba, errno_to_status(err, true));
-		return;
+		return false;
 	}
 	fdr_stat_add(&req->q->stats.read_cmds, 1);
 	fdr_stat_add(&req->q->stats.read_bytes, io->len);
-	fdr_req_complete(req, 0);
+	return true;
 }
 
-static void exec_read(struct fdr_req *req)
+static void read_done(struct fdr_bdev_io *io, int err)
+{
+	if (read_accounted(io, err))
+		fdr_req_complete(io->ctx, 0);
+}
+
+/* Reads the command's blocks into buf, unless Write Uncorrectable marked
+ * one of them: then it fails with the first bad LBA, before the media. */
+static void read_blocks(struct fdr_req *req, void *buf, void (*done)(struct fdr_bdev_io *, int))
 {
 	uint64_t bad = fdr_ns_unc_find(req->ns, req->slba, req->nlb);
 
@@ -87,7 +97,12 @@ static void exec_read(struct fdr_req *req)
 		media_error(req, bad, NVME_STATUS(NVME_SCT_MEDIA_ERROR, NVME_SC_UNRECOVERED_READ_ERROR));
 		return;
 	}
-	submit_bio(req, FDR_BDEV_READ, req->slba, req->nlb, req->buf, read_done);
+	submit_bio(req, FDR_BDEV_READ, req->slba, req->nlb, buf, done);
+}
+
+static void exec_read(struct fdr_req *req)
+{
+	read_blocks(req, req->buf, read_done);
 }
 
 static void write_done(struct fdr_bdev_io *io, int err)
@@ -114,12 +129,8 @@ static void compare_done(struct fdr_bdev_io *io, int err)
 {
 	struct fdr_req *req = io->ctx;
 
-	if (err) {
-		media_error(req, req->slba, errno_to_status(err, true));
+	if (!read_accounted(io, err))
 		return;
-	}
-	fdr_stat_add(&req->q->stats.read_cmds, 1);
-	fdr_stat_add(&req->q->stats.read_bytes, io->len);
 	if (memcmp(req->buf, req->buf + req->data_len, req->data_len) != 0)
 		fdr_req_complete(req, STATUS_DNR(NVME_SCT_MEDIA_ERROR, NVME_SC_COMPARE_FAILURE));
 	else
@@ -128,14 +139,8 @@ static void compare_done(struct fdr_bdev_io *io, int err)
 
 static void exec_compare(struct fdr_req *req)
 {
-	uint64_t bad = fdr_ns_unc_find(req->ns, req->slba, req->nlb);
-
-	if (bad != UINT64_MAX) {
-		media_error(req, bad, NVME_STATUS(NVME_SCT_MEDIA_ERROR, NVME_SC_UNRECOVERED_READ_ERROR));
-		return;
-	}
 	/* The stored data goes to the second half of the buffer. */
-	submit_bio(req, FDR_BDEV_READ, req->slba, req->nlb, req->buf + req->data_len, compare_done);
+	read_blocks(req, req->buf + req->data_len, compare_done);
 }
 
 /* ---- Write Zeroes / Write Uncorrectable / Flush ---- */
