@@ -104,26 +104,6 @@ static uint16_t decode_format(struct fdr_req *req)
 
 /* ---- Dispatch -------------------------------------------------------- */
 
-static uint16_t decode_discovery(struct fdr_req *req)
-{
-	switch (req->cmd.opc) {
-	case NVME_ADM_GET_LOG_PAGE:
-		return fdr_adm_get_log_decode(req);
-	case NVME_ADM_IDENTIFY:
-		return fdr_adm_identify_decode(req);
-	case NVME_ADM_SET_FEATURES:
-		return fdr_adm_set_features_decode(req);
-	case NVME_ADM_GET_FEATURES:
-		return fdr_adm_get_features_decode(req);
-	case NVME_ADM_ASYNC_EVENT_REQUEST:
-		return adm_setup(req, fdr_adm_aer_exec, 0);
-	case NVME_ADM_KEEP_ALIVE:
-		return adm_setup(req, exec_keep_alive, 0);
-	default:
-		return ADM_INVALID_OPCODE;
-	}
-}
-
 uint16_t fdr_admin_decode(struct fdr_req *req)
 {
 	struct fdr_ctrl *ctrl = adm_ctrl(req);
@@ -134,16 +114,14 @@ uint16_t fdr_admin_decode(struct fdr_req *req)
 	if (!ctrl->feat.reset_ns)
 		ctrl->feat.reset_ns = fdr_now_ns();
 
-	if (adm_is_discovery(ctrl))
-		return decode_discovery(req);
+	/* A discovery controller has the same set minus Abort and Format. */
+	bool io_ctrl = !adm_is_discovery(ctrl);
 
 	switch (req->cmd.opc) {
 	case NVME_ADM_GET_LOG_PAGE:
 		return fdr_adm_get_log_decode(req);
 	case NVME_ADM_IDENTIFY:
 		return fdr_adm_identify_decode(req);
-	case NVME_ADM_ABORT:
-		return adm_setup(req, exec_abort, 0);
 	case NVME_ADM_SET_FEATURES:
 		return fdr_adm_set_features_decode(req);
 	case NVME_ADM_GET_FEATURES:
@@ -152,11 +130,18 @@ uint16_t fdr_admin_decode(struct fdr_req *req)
 		return adm_setup(req, fdr_adm_aer_exec, 0);
 	case NVME_ADM_KEEP_ALIVE:
 		return adm_setup(req, exec_keep_alive, 0);
+	case NVME_ADM_ABORT:
+		if (io_ctrl)
+			return adm_setup(req, exec_abort, 0);
+		break;
 	case NVME_ADM_FORMAT_NVM:
-		return decode_format(req);
+		if (io_ctrl)
+			return decode_format(req);
+		break;
 	default:
-		/* Queue creation/deletion and doorbell buffers do not exist on
-		 * fabrics; the optional rest is not implemented (OACS says so). */
-		return ADM_INVALID_OPCODE;
+		break;
 	}
+	/* Queue creation/deletion and doorbell buffers do not exist on
+	 * fabrics; the optional rest is not implemented (OACS says so). */
+	return ADM_INVALID_OPCODE;
 }
