@@ -8,6 +8,7 @@
  * outstanding; pairing runs on the admin reactor, where ctrl->aer[] lives.
  */
 #include "admin.h"
+#include "record.h"
 #include "tap.h"
 
 #include <frankendrive/names.h>
@@ -85,6 +86,7 @@ void fdr_adm_aen_kick(struct fdr_ctrl *ctrl)
 			struct fdr_tap_ctx tc = {.dev = ctrl->cntlid, .req = req, .cpl = &req->cpl};
 			fdr_tap_run(FDR_TAP_AEN_WRITEBACK, &tc);
 		}
+		FDR_RECORD(aen_slow(ctrl, req->cpl.cdw0));
 		fdr_info("ctrl %u: asynchronous event %08x (%s) to the host", ctrl->cntlid,
 			 req->cpl.cdw0, nvme_aen_type_name(req->cpl.cdw0 & 0x7));
 		fdr_req_complete(req, NVME_SC_SUCCESS);

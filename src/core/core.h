@@ -356,6 +356,7 @@ struct fdr_queue {
 	const struct fdr_transport_ops *ops;
 	void *tctx; /* the transport's connection */
 	char peer[64]; /* "ip:port", for logs */
+	uint32_t id;   /* the transport's connection id (traces, recorder) */
 
 	struct fdr_req *reqs;
 	uint16_t nr_reqs;

@@ -11,6 +11,7 @@
 #include <frankendrive/plugin.h>
 
 #include "common/log.h"
+#include "record.h"
 #include "tap.h"
 #include "transport.h"
 
@@ -243,6 +244,8 @@ uint16_t fdr_ctrl_reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, 
 
 	if (!status && fdr_tap_on(FDR_TAP_REGREAD_WRITEBACK))
 		reg_tap(ctrl, FDR_TAP_REGREAD_WRITEBACK, ofst, size, val);
+	if (!status)
+		FDR_RECORD(reg_slow(ctrl, false, ofst, size, *val));
 	return status;
 }
 
@@ -318,6 +321,7 @@ uint16_t fdr_ctrl_reg_write(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size,
 	if (fdr_tap_on(FDR_TAP_REGWRITE_DECODE) &&
 	    reg_tap(ctrl, FDR_TAP_REGWRITE_DECODE, ofst, size, &val) == PLUGIN_DROP)
 		return 0; /* a callback swallowed the write */
+	FDR_RECORD(reg_slow(ctrl, true, ofst, size, val));
 	if (ofst != NVME_REG_CC || size != 4)
 		return invalid_field;
 	old = ctrl->cc;

@@ -7,6 +7,7 @@
  * stage calling the next one; the data phase (host-to-controller data) and
  * backends may suspend it in between, resuming on the same reactor.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 
 #include "common/log.h"
 #include "hold.h"
+#include "record.h"
 #include "tap.h"
 #include "transport.h"
 
@@ -37,7 +39,24 @@ static __attribute__((noinline)) bool stage_tap_run(struct fdr_req *req, enum fd
 	int verdict;
 
 	req->resume = resume;
+#if FDR_HAVE_RECORDER
+	uint16_t status_before = req->cpl.status;
+#endif
 	verdict = fdr_tap_run(id, &tc);
+#if FDR_HAVE_RECORDER
+	/* The trace shows why a command failed: who did what. */
+	if (fdr_rec_on() && (verdict != PLUGIN_CONTINUE || req->cpl.status != status_before)) {
+		const struct fdr_tap_entry *e = fdr_tap_last();
+		char what[128];
+		if (verdict == PLUGIN_HOLD)
+			snprintf(what, sizeof(what), "held at %s", fdr_taps[id].name);
+		else
+			snprintf(what, sizeof(what), "%s at %s: status %#x", 
+				 verdict == PLUGIN_COMPLETE && stage != FDR_STAGE_WRITEBACK ? "completed" : "changed",
+				 fdr_taps[id].name, req->cpl.status >> 1);
+		fdr_record_action_slow(req, e ? e->owner_name : NULL, what, (uint8_t)id);
+	}
+#endif
 	if (verdict == PLUGIN_HOLD) {
 		/* Held without a ticket still needs one, so that closing the
 		 * queue can abort it. */
@@ -90,6 +109,7 @@ void fdr_stage_fetch(struct fdr_req *req)
 	/* The fabrics SQ head advances as each capsule is taken in. */
 	if (q->depth)
 		q->sqhd = (uint16_t)((q->sqhd + 1) % q->depth);
+	FDR_RECORD(cmd_slow(req));
 	if (stage_tap(req, FDR_STAGE_FETCH, fdr_stage_decode))
 		return;
 	fdr_stage_decode(req);
@@ -196,6 +216,7 @@ static void writeback_post(struct fdr_req *req)
 	req->status = (uint16_t)(req->cpl.status >> 1);
 	if (req->status && ctrl && !q->closing)
 		fdr_ctrl_log_error(ctrl, req, req->slba, 0xffff);
+	FDR_RECORD(cpl_slow(req));
 	q->ops->complete(req);
 }
 

@@ -31,6 +31,7 @@ static struct fdr_reactor **tap_reactors;
 static unsigned tap_nr_reactors;
 static __thread const struct fdr_tap_entry *tap_running;
 static __thread struct fdr_req *tap_running_req;
+static __thread const struct fdr_tap_entry *tap_last;
 
 int fdr_tap_lookup(const char *name)
 {
@@ -196,6 +197,11 @@ const struct fdr_tap_entry *fdr_tap_current(void)
 	return tap_running;
 }
 
+const struct fdr_tap_entry *fdr_tap_last(void)
+{
+	return tap_last;
+}
+
 struct fdr_req *fdr_tap_current_req(void)
 {
 	return tap_running_req;
@@ -238,6 +244,7 @@ int fdr_tap_run(enum fdr_tap_id id, struct fdr_tap_ctx *tc)
 		   id == FDR_TAP_REGREAD_WRITEBACK;
 	for (unsigned i = 0; i < l->n && verdict == PLUGIN_CONTINUE; i++) {
 		tap_running = &l->e[i];
+		tap_last = &l->e[i];
 		verdict = invoke(&l->e[i], tc);
 		if (all && verdict != PLUGIN_HOLD)
 			verdict = PLUGIN_CONTINUE;

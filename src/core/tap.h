@@ -109,6 +109,9 @@ unsigned fdr_tap_owner_taps(const void *owner, const char **names, unsigned max)
 /* Run the tap's callbacks in attach order until one returns non-zero;
  * returns that verdict or 0. */
 int fdr_tap_run(enum fdr_tap_id id, struct fdr_tap_ctx *tc);
+/* The entry that ran last in the latest fdr_tap_run() on this thread
+ * (the one whose verdict stopped it, if any). */
+const struct fdr_tap_entry *fdr_tap_last(void);
 /* Entry running on this thread right now (its owner), or NULL. */
 const struct fdr_tap_entry *fdr_tap_current(void);
 /* The request of the command tap running on this thread, or NULL. */

@@ -79,6 +79,11 @@ static bool writable_dir(const char *dir)
 
 void fdr_ctl_default_path(const char *port, char *buf, size_t len)
 {
+	fdr_run_default_path(port, "sock", buf, len);
+}
+
+void fdr_run_default_path(const char *port, const char *ext, char *buf, size_t len)
+{
 	char p[32];
 	size_t n = 0;
 	const char *xdg = getenv("XDG_RUNTIME_DIR");
@@ -95,11 +100,11 @@ void fdr_ctl_default_path(const char *port, char *buf, size_t len)
 	p[n] = '\0';
 
 	if (writable_dir("/run/frankendrive") || writable_dir("/run"))
-		snprintf(buf, len, "/run/frankendrive/%s.sock", p);
+		snprintf(buf, len, "/run/frankendrive/%s.%s", p, ext);
 	else if (xdg && xdg[0] == '/' && writable_dir(xdg))
-		snprintf(buf, len, "%s/frankendrive/%s.sock", xdg, p);
+		snprintf(buf, len, "%s/frankendrive/%s.%s", xdg, p, ext);
 	else
-		snprintf(buf, len, "/tmp/frankendrive-%s.sock", p);
+		snprintf(buf, len, "/tmp/frankendrive-%s.%s", p, ext);
 }
 
 /* ---- JSON helpers ----------------------------------------------------------- */

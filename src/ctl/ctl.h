@@ -30,6 +30,9 @@ struct fdr_ctl;
  * The drive and the client compute it the same way, so a client run by the
  * drive's user finds the drive's socket.  port NULL or "" means 4420.
  */
+/* The drive's run directory file for port PORT with extension ext, e.g.
+ * /run/frankendrive/4420.ring (see docs/ctl.md for the choice of directory). */
+void fdr_run_default_path(const char *port, const char *ext, char *buf, size_t len);
 void fdr_ctl_default_path(const char *port, char *buf, size_t len);
 
 /*

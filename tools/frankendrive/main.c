@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -17,6 +18,7 @@
 #include "core/tap.h"
 #include "options.h"
 #include "plugin/plugin_host.h"
+#include "recorder/recorder.h"
 #include "rules/rules.h"
 #include "transport/tcp/tcp.h"
 
@@ -220,6 +222,53 @@ static int start_ctl(struct drive *d, char *err, size_t errlen)
 	return 0;
 }
 
+#if FDR_HAVE_RECORDER
+/* The recorder starts before anything can happen worth recording. */
+static int start_recorder(struct drive *d, char *err, size_t errlen)
+{
+	char path[4096], rerr[384];
+	struct fdr_rec_opts ro = {
+		.path = path,
+		.nr_slots = d->opt.record_events,
+		.snaplen = d->opt.record_snaplen,
+		.redact = d->opt.record_redact,
+		.pdus = d->opt.record_pdus,
+		.dev = d->opt.nqn,
+	};
+
+	if (d->opt.no_record)
+		return 0;
+	if (d->opt.record_path[0])
+		snprintf(path, sizeof(path), "%s", d->opt.record_path);
+	else
+		fdr_run_default_path(d->opt.listen[0].port, "ring", path, sizeof(path));
+	/* The default lives in the run directory the control socket makes;
+	 * make it here too, the socket may be off. */
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0755);
+	}
+	if (fdr_rec_open(&ro, rerr, sizeof(rerr))) {
+		snprintf(err, errlen, "flight recorder: %s (--record PATH or --no-record)", rerr);
+		return -1;
+	}
+	fdr_info("flight recorder: last %llu events in %s", (unsigned long long)ro.nr_slots, path);
+	return 0;
+}
+#else
+static int start_recorder(struct drive *d, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	if (d->opt.record_path[0] && !d->opt.no_record)
+		fdr_warn("built without the flight recorder (-Drecorder=false): --record ignored");
+	return 0;
+}
+#endif
+
 static void shutdown_drive(struct drive *d)
 {
 	/* No plug-in or rule changes from here on. */
@@ -240,6 +289,9 @@ static void shutdown_drive(struct drive *d)
 		fdr_reactor_join(d->reactors[i]);
 		fdr_reactor_destroy(d->reactors[i]);
 	}
+#if FDR_HAVE_RECORDER
+	fdr_rec_close(); /* no reactor can write any more */
+#endif
 	/* Destroying the namespaces flushes file backends to stable storage. */
 	fdr_target_destroy(d->target);
 }
@@ -282,7 +334,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "frankendrive: out of memory\n");
 		return 1;
 	}
-	if (setup_subsystem(&d, err, sizeof(err)) || start_reactors(&d, err, sizeof(err)) ||
+	if (setup_subsystem(&d, err, sizeof(err)) || start_recorder(&d, err, sizeof(err)) ||
+	    start_reactors(&d, err, sizeof(err)) ||
 	    load_plugins(&d, err, sizeof(err)) || start_ctl(&d, err, sizeof(err)) ||
 	    start_listeners(&d, err, sizeof(err))) {
 		fdr_err("%s", err);

@@ -11,6 +11,7 @@
 #include "common/log.h"
 
 #define DEFAULT_NQN "nqn.2026-11.io.frankendrive:drive0"
+#define FDR_MAX_SNAPLEN (128u * 1024)
 
 void fdr_options_usage(FILE *f, const char *prog)
 {
@@ -45,6 +46,14 @@ void fdr_options_usage(FILE *f, const char *prog)
 		"                             /run/frankendrive/PORT.sock, PORT the first\n"
 		"                             listen port; see docs/ctl.md)\n"
 		"      --no-ctl               no control socket\n"
+		"Flight recorder (see docs/recorder.md):\n"
+		"      --record PATH          ring file (default /run/frankendrive/PORT.ring, PORT\n"
+		"                             the first listen port); read it with nvmedump -r\n"
+		"      --record-events N      events kept (default 10000)\n"
+		"      --record-snaplen BYTES data bytes recorded per command (default 0: none)\n"
+		"      --record-redact        zero host memory addresses (PRP/SGL) in records\n"
+		"      --record-pdus          also record NVMe/TCP PDU headers\n"
+		"      --no-record            no flight recorder\n"
 		"Queues and threads:\n"
 		"      --queues N             I/O queues per controller (1-64, default 8)\n"
 		"      --queue-depth N        entries per I/O queue (2-1024, default 128)\n"
@@ -259,6 +268,12 @@ enum {
 	OPT_MAXH2C,
 	OPT_PLUGIN,
 	OPT_INJECT,
+	OPT_RECORD,
+	OPT_NO_RECORD,
+	OPT_RECORD_EVENTS,
+	OPT_RECORD_SNAPLEN,
+	OPT_RECORD_REDACT,
+	OPT_RECORD_PDUS,
 	OPT_CTL,
 	OPT_NO_CTL,
 };
@@ -280,6 +295,12 @@ static const struct option long_opts[] = {
 	{"maxh2cdata", required_argument, NULL, OPT_MAXH2C},
 	{"plugin", required_argument, NULL, OPT_PLUGIN},
 	{"inject", required_argument, NULL, OPT_INJECT},
+	{"record", required_argument, NULL, OPT_RECORD},
+	{"no-record", no_argument, NULL, OPT_NO_RECORD},
+	{"record-events", required_argument, NULL, OPT_RECORD_EVENTS},
+	{"record-snaplen", required_argument, NULL, OPT_RECORD_SNAPLEN},
+	{"record-redact", no_argument, NULL, OPT_RECORD_REDACT},
+	{"record-pdus", no_argument, NULL, OPT_RECORD_PDUS},
 	{"ctl", required_argument, NULL, OPT_CTL},
 	{"no-ctl", no_argument, NULL, OPT_NO_CTL},
 	{"help", no_argument, NULL, 'h'},
@@ -305,6 +326,7 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 	o->maxh2cdata = 128 * 1024;
 	o->cores = ncpu > 0 ? (unsigned)ncpu : 1;
 	o->log_level = FDR_LOG_INFO;
+	o->record_events = 10000;
 
 	optind = 1;
 	opterr = 0;
@@ -425,6 +447,36 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
+			break;
+		case OPT_RECORD:
+			if (!*optarg || strlen(optarg) >= sizeof(o->record_path)) {
+				snprintf(err, errlen, "--record: expected a file path");
+				return -1;
+			}
+			snprintf(o->record_path, sizeof(o->record_path), "%s", optarg);
+			break;
+		case OPT_NO_RECORD:
+			o->no_record = true;
+			break;
+		case OPT_RECORD_EVENTS:
+			if (fdr_parse_size(optarg, &sz) || sz < 16 || sz > (1ull << 26)) {
+				snprintf(err, errlen, "--record-events %s: expected 16 to 64M", optarg);
+				return -1;
+			}
+			o->record_events = sz;
+			break;
+		case OPT_RECORD_SNAPLEN:
+			if (fdr_parse_size(optarg, &sz) || sz > FDR_MAX_SNAPLEN) {
+				snprintf(err, errlen, "--record-snaplen %s: expected 0 to 128K", optarg);
+				return -1;
+			}
+			o->record_snaplen = (unsigned)sz;
+			break;
+		case OPT_RECORD_REDACT:
+			o->record_redact = true;
+			break;
+		case OPT_RECORD_PDUS:
+			o->record_pdus = true;
 			break;
 		case OPT_CORES:
 			if (parse_uint(optarg, 1, 256, &o->cores)) {

@@ -54,6 +54,12 @@ struct fdr_options {
 	bool no_ctl;          /* --no-ctl */
 	char *rules[OPT_MAX_RULES];     /* --inject */
 	unsigned nr_rules;
+	char record_path[4096]; /* "" = default under the run directory */
+	bool no_record;
+	uint64_t record_events;
+	unsigned record_snaplen;
+	bool record_redact;
+	bool record_pdus;
 	unsigned cores;
 	int log_level;
 	bool help;

@@ -30,6 +30,7 @@
 #include <frankendrive/plugin.h>
 
 #include "common/crc32c.h"
+#include "core/record.h"
 #include "core/tap.h"
 #include "common/log.h"
 #include "tcp_internal.h"
@@ -299,6 +300,11 @@ static void conn_send(struct fdr_tcp_conn *c, struct fdr_tcp_tx *tx)
 {
 	if (fdr_tap_on(FDR_TAP_TCP_PDU_SEND) && !send_tap(c, tx))
 		return;
+	FDR_RECORD_PDU(pdu_slow(c->id, c->q ? c->q->qid : 0, (uint16_t)conn_dev(c), true, tx->hdr,
+			    ((const uint8_t *)tx->hdr)[2]));
+	if (tx->tail_len)
+		FDR_RECORD_PDU(pdu_slow(c->id, c->q ? c->q->qid : 0, (uint16_t)conn_dev(c), true,
+				    tx->tail, ((const uint8_t *)tx->tail)[2]));
 	tx_append(c, tx);
 	if (c->tx_queued >= TX_FLUSH_NOW && !c->out_armed) {
 		/* A write error is handled by the deferred flush, not here
@@ -530,6 +536,7 @@ static int handle_icreq(struct fdr_tcp_conn *c, const uint8_t *hdr)
 		return -1;
 	}
 	c->nr_treqs = FDR_MAX_QDEPTH;
+	c->q->id = c->id;
 	fdr_timer_cancel(c->r, &c->icreq_timer);
 	c->state = FDR_TCP_READY;
 	memset(tx, 0, sizeof(*tx));
@@ -704,6 +711,8 @@ static int conn_process(struct fdr_tcp_conn *c)
 					   "invalid PDU header");
 				return -1;
 			}
+			FDR_RECORD_PDU(pdu_slow(c->id, c->q ? c->q->qid : 0, (uint16_t)conn_dev(c), false,
+					    p, info.hlen));
 			c->rpos += info.hdr_len;
 			if (handle_hdr(c, p, &info) < 0)
 				return -1;
@@ -891,6 +900,7 @@ static void conn_close(struct fdr_tcp_conn *c, const char *reason)
 		(void)conn_flush(c); /* best effort: the C2HTermReq */
 	c->state = FDR_TCP_CLOSED;
 	fdr_info("nvme-tcp: connection from %s closed: %s", c->peer, reason);
+	FDR_RECORD(conn_slow(c->id, false, reason));
 	fdr_timer_cancel(c->r, &c->icreq_timer);
 	fdr_reactor_del(c->r, &c->h);
 	close(c->h.fd);
@@ -986,6 +996,9 @@ struct fdr_tcp_conn *fdr_tcp_conn_create(struct fdr_target *t, struct fdr_port *
 		return NULL;
 	}
 	fdr_timer_arm(r, &c->icreq_timer, (uint64_t)c->icreq_timeout_ms * 1000000ull);
+	static uint32_t next_conn_id;
+	c->id = __atomic_add_fetch(&next_conn_id, 1, __ATOMIC_RELAXED);
 	fdr_info("nvme-tcp: connection from %s on reactor %u", c->peer, fdr_reactor_id(r));
+	FDR_RECORD(conn_slow(c->id, true, c->peer));
 	return c;
 }

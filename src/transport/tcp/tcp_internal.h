@@ -147,6 +147,7 @@ struct fdr_tcp_conn {
 	struct fdr_port *port;
 	struct fdr_queue *q; /* after ICReq */
 	char peer[64];
+	uint32_t id;         /* connection id, unique in this process */
 	uint8_t state;
 	bool free_pending;
 	bool out_armed;      /* EPOLLOUT registered: the socket is full */

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The flight recorder's reader side (nvmedump): a ring file, live or left
+ * behind by a drive that died, or a core file of the drive in which the
+ * ring is found by its magic at a page-aligned offset.
+ *
+ * The file is mapped read-only and MAP_SHARED, so a live ring is followed
+ * as the drive writes it.  A slot is taken only if its seq is the one
+ * expected and is unchanged after the copy (a seqlock read); everything
+ * else is counted as lost.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "recorder/recorder.h"
+
+/* GCC refuses fences under -fsanitize=thread (TSan does not model them);
+ * the accesses they order (slot contents) are outside its view anyway. */
+#if defined(__SANITIZE_THREAD__)
+#define rec_fence(order) ((void)(order))
+#else
+#define rec_fence(order) __atomic_thread_fence(order)
+#endif
+
+/* A slot claimed but not committed is waited for (next() returns 0) unless
+ * the writer looks dead: the slot was begun longer than this ago, or the
+ * reader has been stuck on it for this long. */
+#define STALL_NS 1000000000ull
+
+struct fdr_rec_reader {
+	void *map;
+	size_t map_len;
+	const struct fdr_rec_file_hdr *hdr; /* within map */
+	const char *slots;
+	uint64_t nr_slots;
+	bool is_static; /* a core file: nothing is being written */
+	uint64_t next_seq;
+	uint64_t lost;
+	/* The incomplete slot we are waiting for, and since when. */
+	uint64_t stall_seq;
+	uint64_t stall_since_ns;
+	bool stalled;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static uint64_t now_ns(clockid_t c)
+{
+	struct timespec ts;
+
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t load_u64(const void *p, int order)
+{
+	return __atomic_load_n((const uint64_t *)p, order);
+}
+
+static uint64_t hdr_head(const struct fdr_rec_file_hdr *h)
+{
+	return load_u64((const char *)h + offsetof(struct fdr_rec_file_hdr, head),
+			__ATOMIC_ACQUIRE);
+}
+
+/*
+ * Copy a slot that a writer may be changing under us.  The copy is checked
+ * afterwards (seq re-read), so the race is intended; keep the thread
+ * sanitizer out of it and copy with plain word loads (no memcpy, which
+ * sanitizers intercept).
+ */
+__attribute__((noinline, no_sanitize("thread")))
+static void copy_slot_racy(void *dst, const void *src)
+{
+	const volatile uint64_t *s = src;
+	uint64_t *d = dst;
+
+	for (size_t i = 0; i < FDR_REC_SLOT_SIZE / sizeof(uint64_t); i++)
+		d[i] = s[i];
+}
+
+__attribute__((noinline, no_sanitize("thread")))
+static uint64_t slot_wall_ns_racy(const void *slot)
+{
+	return *(const volatile uint64_t *)((const char *)slot +
+					    offsetof(struct fdr_rec_event, wall_ns));
+}
+
+/* Header checks; len is what the file holds from the header on. */
+static int check_hdr(const struct fdr_rec_file_hdr *h, size_t len, char *err,
+		     size_t errlen, const char *what)
+{
+	uint64_t magic = load_u64(h, __ATOMIC_RELAXED);
+	uint64_t nr = h->nr_slots;
+
+	if (magic != FDR_REC_MAGIC) {
+		set_err(err, errlen, "%s: not a recorder ring (bad magic 0x%016" PRIx64 ")",
+			what, magic);
+		return -1;
+	}
+	if (h->version != FDR_REC_VERSION) {
+		set_err(err, errlen, "%s: ring version %" PRIu32 " not supported (want %d)",
+			what, h->version, FDR_REC_VERSION);
+		return -1;
+	}
+	if (h->slot_size != FDR_REC_SLOT_SIZE) {
+		set_err(err, errlen, "%s: slot size %" PRIu32 " not supported (want %d)",
+			what, h->slot_size, FDR_REC_SLOT_SIZE);
+		return -1;
+	}
+	if (nr == 0 || nr > (len - FDR_REC_HDR_SIZE) / FDR_REC_SLOT_SIZE) {
+		if (nr == 0)
+			set_err(err, errlen, "%s: ring has no slots", what);
+		else
+			set_err(err, errlen,
+				"%s: truncated: header says %" PRIu64 " slots (%" PRIu64
+				" bytes) but only %zu bytes are there",
+				what, nr, (uint64_t)FDR_REC_HDR_SIZE + nr * FDR_REC_SLOT_SIZE, len);
+		return -1;
+	}
+	return 0;
+}
+
+/* A core file: look for a plausible ring header at a page-aligned offset. */
+static const struct fdr_rec_file_hdr *scan_core(const char *map, size_t len)
+{
+	for (size_t off = FDR_REC_HDR_SIZE; off + FDR_REC_HDR_SIZE <= len;
+	     off += FDR_REC_HDR_SIZE) {
+		const struct fdr_rec_file_hdr *h = (const void *)(map + off);
+
+		if (load_u64(h, __ATOMIC_RELAXED) != FDR_REC_MAGIC)
+			continue;
+		if (check_hdr(h, len - off, NULL, 0, "") == 0)
+			return h;
+	}
+	return NULL;
+}
+
+struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t errlen)
+{
+	struct fdr_rec_reader *r;
+	struct stat st;
+	void *map;
+	size_t len;
+	const struct fdr_rec_file_hdr *h;
+	bool is_static = false;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		set_err(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	if ((uint64_t)st.st_size < FDR_REC_HDR_SIZE) {
+		set_err(err, errlen, "%s: too short for a ring (%lld bytes, header is %d)",
+			path, (long long)st.st_size, FDR_REC_HDR_SIZE);
+		close(fd);
+		return NULL;
+	}
+	len = (size_t)st.st_size;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED) {
+		set_err(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+		return NULL;
+	}
+
+	h = map;
+	if (load_u64(h, __ATOMIC_ACQUIRE) == FDR_REC_MAGIC) {
+		if (check_hdr(h, len, err, errlen, path) < 0) {
+			munmap(map, len);
+			return NULL;
+		}
+	} else {
+		h = scan_core(map, len);
+		if (!h) {
+			set_err(err, errlen,
+				"%s: not a recorder ring (bad magic 0x%016" PRIx64
+				") and no ring found in it as in a core file",
+				path, load_u64(map, __ATOMIC_RELAXED));
+			munmap(map, len);
+			return NULL;
+		}
+		is_static = true;
+	}
+
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		set_err(err, errlen, "%s: out of memory", path);
+		munmap(map, len);
+		return NULL;
+	}
+	r->map = map;
+	r->map_len = len;
+	r->hdr = h;
+	r->slots = (const char *)h + FDR_REC_HDR_SIZE;
+	r->nr_slots = h->nr_slots;
+	r->is_static = is_static;
+	return r;
+}
+
+void fdr_rec_reader_close(struct fdr_rec_reader *r)
+{
+	if (!r)
+		return;
+	munmap(r->map, r->map_len);
+	free(r);
+}
+
+const struct fdr_rec_file_hdr *fdr_rec_reader_hdr(const struct fdr_rec_reader *r)
+{
+	return r->hdr;
+}
+
+uint64_t fdr_rec_reader_lost(const struct fdr_rec_reader *r)
+{
+	return r->lost;
+}
+
+/* The slot of next_seq is claimed but not complete: is its writer gone? */
+static bool writer_gone(struct fdr_rec_reader *r, const char *slot, uint64_t v)
+{
+	uint64_t now;
+
+	if (r->is_static)
+		return true;
+	/* Cleared (seq 0) and stamped long ago: begun and never committed. */
+	if (v == 0) {
+		uint64_t w = slot_wall_ns_racy(slot);
+
+		if (w && now_ns(CLOCK_REALTIME) > w + STALL_NS)
+			return true;
+	}
+	now = now_ns(CLOCK_MONOTONIC);
+	if (!r->stalled || r->stall_seq != r->next_seq) {
+		r->stalled = true;
+		r->stall_seq = r->next_seq;
+		r->stall_since_ns = now;
+		return false;
+	}
+	return now - r->stall_since_ns > STALL_NS;
+}
+
+int fdr_rec_reader_next(struct fdr_rec_reader *r, struct fdr_rec_event *ev)
+{
+	uint64_t nr;
+
+	if (!r || !ev)
+		return -1;
+	nr = r->nr_slots;
+	for (;;) {
+		uint64_t head = hdr_head(r->hdr);
+		const char *slot;
+		uint64_t v, v2;
+
+		if (head > nr && r->next_seq < head - nr) {
+			r->lost += (head - nr) - r->next_seq;
+			r->next_seq = head - nr;
+		}
+		if (r->next_seq >= head)
+			return 0;
+
+		slot = r->slots + (r->next_seq % nr) * FDR_REC_SLOT_SIZE;
+		v = load_u64(slot, __ATOMIC_ACQUIRE);
+		if (v == r->next_seq + 1) {
+			copy_slot_racy(ev, slot);
+			rec_fence(__ATOMIC_ACQUIRE);
+			v2 = load_u64(slot, __ATOMIC_RELAXED);
+			r->next_seq++;
+			if (v2 == v) {
+				r->stalled = false;
+				return 1;
+			}
+			r->lost++; /* overwritten while copied */
+			continue;
+		}
+		if (v > r->next_seq + 1) {
+			/* Already reused by a later lap. */
+			r->lost++;
+			r->next_seq++;
+			continue;
+		}
+		if (!writer_gone(r, slot, v))
+			return 0; /* being written: try again later */
+		/* Begun and never finished. */
+		r->lost++;
+		r->next_seq++;
+		r->stalled = false;
+	}
+}

@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* nvmedump's text format: every kind of event against an exact line. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <frankendrive/nvme_tcp.h>
+
+#include "format.h"
+
+#define WALL 1556804537200909267ull
+
+static struct fdr_rec_event mkev(uint16_t kind, uint64_t seq, uint16_t cntlid)
+{
+	struct fdr_rec_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.kind = kind;
+	ev.seq = seq;
+	ev.wall_ns = WALL;
+	ev.cntlid = cntlid;
+	return ev;
+}
+
+static void expect_line(const struct fdr_rec_event *ev, const char *want)
+{
+	char buf[NVMEDUMP_LINE_MAX];
+	size_t n = nvmedump_format(ev, buf, sizeof(buf));
+
+	assert_string_equal(buf, want);
+	assert_int_equal(n, strlen(want));
+}
+
+static void test_admin_identify(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 590, 0);
+
+	ev.admin = 1;
+	ev.u.cmd.sqe.opc = NVME_ADM_IDENTIFY;
+	ev.u.cmd.sqe.dptr.prp1 = 0xbfb24000;
+	ev.u.cmd.sqe.cdw10 = 1;
+	expect_line(&ev, "[589] 1556804537:200909267 - ADM SQ=0 CID=0000 OPC=Identify NSID=0 "
+			 "prp1=bfb24000 prp2=0 CDW10=00000001 (Identify Controller)");
+}
+
+static void test_admin_features(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 1, 3);
+
+	ev.admin = 1;
+	ev.u.cmd.sqe.opc = NVME_ADM_SET_FEATURES;
+	ev.u.cmd.sqe.cid = 0x1a;
+	ev.u.cmd.sqe.cdw10 = 0x06;
+	ev.u.cmd.sqe.cdw11 = 1;
+	expect_line(&ev, "[0] 1556804537:200909267 ctrl3 ADM SQ=0 CID=001a OPC=Set Features "
+			 "NSID=0 prp1=0 prp2=0 CDW10=00000006 CDW11=00000001 (Volatile Write Cache)");
+}
+
+static void test_admin_unknown_opc(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 2, 1);
+
+	ev.admin = 1;
+	ev.u.cmd.sqe.opc = 0xc1;
+	expect_line(&ev, "[1] 1556804537:200909267 ctrl1 ADM SQ=0 CID=0000 OPC=Vendor Specific "
+			 "(c1h) NSID=0 prp1=0 prp2=0 CDW10=00000000");
+}
+
+static void test_io_read(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 607, 1);
+
+	ev.qid = 1;
+	ev.u.cmd.sqe.opc = NVME_IO_READ;
+	ev.u.cmd.sqe.nsid = 1;
+	ev.u.cmd.sqe.cdw10 = 0x10;
+	ev.u.cmd.sqe.cdw11 = 0x1;
+	ev.u.cmd.sqe.cdw12 = 7;
+	ev.u.cmd.sqe.dptr.prp1 = 0xbffc7000;
+	expect_line(&ev, "[606] 1556804537:200909267 ctrl1 IO SQ=1 CID=0000 OPC=Read NSID=0x1 "
+			 "LBA=4294967312 NLB=8 prp1=bffc7000 prp2=0");
+}
+
+static void test_io_write_sgl(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 10, 1);
+
+	ev.qid = 2;
+	ev.u.cmd.sqe.opc = NVME_IO_WRITE;
+	ev.u.cmd.sqe.cid = 0xbeef;
+	ev.u.cmd.sqe.nsid = 2;
+	ev.u.cmd.sqe.flags = NVME_PSDT_SGL_MPTR_CONTIG << NVME_CMD_FLAGS_PSDT_SHIFT;
+	ev.u.cmd.sqe.dptr.sgl1.addr = 0x1000;
+	ev.u.cmd.sqe.dptr.sgl1.length = 4096;
+	ev.u.cmd.sqe.dptr.sgl1.type = 0x5a;
+	ev.u.cmd.sqe.cdw10 = 100;
+	expect_line(&ev, "[9] 1556804537:200909267 ctrl1 IO SQ=2 CID=beef OPC=Write NSID=0x2 "
+			 "LBA=100 NLB=1 SGL=5a addr=1000 len=4096");
+}
+
+static void test_io_write_zeroes_and_flush(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 11, 1);
+
+	ev.qid = 1;
+	ev.u.cmd.sqe.opc = NVME_IO_WRITE_ZEROES;
+	ev.u.cmd.sqe.nsid = 1;
+	ev.u.cmd.sqe.cdw12 = 0xffff;
+	expect_line(&ev, "[10] 1556804537:200909267 ctrl1 IO SQ=1 CID=0000 OPC=Write Zeroes "
+			 "NSID=0x1 LBA=0 NLB=65536");
+	ev.u.cmd.sqe.opc = NVME_IO_FLUSH;
+	ev.u.cmd.sqe.cdw12 = 0;
+	ev.u.cmd.sqe.nsid = 0xffffffff;
+	expect_line(&ev, "[10] 1556804537:200909267 ctrl1 IO SQ=1 CID=0000 OPC=Flush "
+			 "NSID=0xffffffff prp1=0 prp2=0 CDW10=00000000");
+}
+
+static void test_fabrics(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CMD, 1, 0);
+
+	ev.admin = 1;
+	ev.u.cmd.sqe.opc = NVME_ADM_FABRICS;
+	ev.u.cmd.sqe.nsid = NVME_FCTYPE_CONNECT;
+	ev.u.cmd.sqe.cdw10 = 0u << 16 | 0;
+	ev.u.cmd.sqe.cdw11 = 31;
+	ev.u.cmd.sqe.cdw12 = 120000;
+	ev.u.cmd.sqe.flags = NVME_PSDT_SGL_MPTR_CONTIG << NVME_CMD_FLAGS_PSDT_SHIFT;
+	ev.u.cmd.sqe.dptr.sgl1.length = 1024;
+	ev.u.cmd.sqe.dptr.sgl1.type = 0x01;
+	expect_line(&ev, "[0] 1556804537:200909267 - ADM SQ=0 CID=0000 OPC=Connect FCTYPE=01 "
+			 "RECFMT=0 QID=0 SQSIZE=31 CATTR=00 KATO=120000 SGL=01 addr=0 len=1024");
+
+	ev = mkev(FDR_REC_CMD, 2, 1);
+	ev.admin = 1;
+	ev.u.cmd.sqe.opc = NVME_ADM_FABRICS;
+	ev.u.cmd.sqe.nsid = NVME_FCTYPE_PROPERTY_SET;
+	ev.u.cmd.sqe.cdw11 = NVME_REG_CC;
+	ev.u.cmd.sqe.cdw12 = 0x00460001;
+	expect_line(&ev, "[1] 1556804537:200909267 ctrl1 ADM SQ=0 CID=0000 OPC=Property Set "
+			 "FCTYPE=00 OFST=0014 SIZE=4 VALUE=00460001 (CC)");
+
+	ev.u.cmd.sqe.nsid = NVME_FCTYPE_PROPERTY_GET;
+	ev.u.cmd.sqe.cdw10 = 1;
+	ev.u.cmd.sqe.cdw11 = NVME_REG_CAP;
+	expect_line(&ev, "[1] 1556804537:200909267 ctrl1 ADM SQ=0 CID=0000 OPC=Property Get "
+			 "FCTYPE=04 OFST=0000 SIZE=8 (CAP)");
+}
+
+static void test_cpl_ok(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CPL, 608, 1);
+
+	ev.qid = 1;
+	ev.u.cpl.cqe.status = 1; /* phase */
+	ev.u.cpl.opc = NVME_IO_READ;
+	ev.u.cpl.latency_ns = 12345;
+	expect_line(&ev, "[607] 1556804537:200909267 ctrl1 CPL SQ=1 CID=0000 P=1 STS=0x0000 "
+			 "CDW0=0 LAT=12.3us OPC=Read");
+}
+
+static void test_cpl_error(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CPL, 5, 2);
+
+	ev.qid = 1;
+	ev.u.cpl.cqe.cid = 7;
+	ev.u.cpl.cqe.cdw0 = 0xddbebac0;
+	ev.u.cpl.cqe.status = (uint16_t)((NVME_STATUS(NVME_SCT_COMMAND_SPECIFIC, 0x82) |
+					  NVME_STATUS_DNR) << 1);
+	ev.u.cpl.opc = NVME_IO_WRITE;
+	ev.u.cpl.latency_ns = 2500000;
+	expect_line(&ev, "[4] 1556804537:200909267 ctrl2 CPL SQ=1 CID=0007 P=0 STS=0x4182 "
+			 "CDW0=0xddbebac0 (WRITE TO RO PAGE) LAT=2.50ms OPC=Write");
+
+	/* The same status for a Fabrics command has its Fabrics meaning */
+	ev.admin = 1;
+	ev.qid = 0;
+	ev.u.cpl.opc = NVME_ADM_FABRICS;
+	ev.u.cpl.fctype = NVME_FCTYPE_CONNECT;
+	ev.u.cpl.cqe.cdw0 = 0;
+	ev.u.cpl.cqe.cdw1 = 0x10;
+	ev.u.cpl.latency_ns = 999;
+	char buf[NVMEDUMP_LINE_MAX];
+	nvmedump_format(&ev, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " CDW0=0 CDW1=0x10 ("));
+	assert_null(strstr(buf, "WRITE TO RO PAGE"));
+	assert_non_null(strstr(buf, ") LAT=999ns OPC=Connect"));
+}
+
+static void test_latency(void **state)
+{
+	char b[32];
+
+	nvmedump_format_latency(0, b, sizeof(b));
+	assert_string_equal(b, "0ns");
+	nvmedump_format_latency(999, b, sizeof(b));
+	assert_string_equal(b, "999ns");
+	nvmedump_format_latency(1000, b, sizeof(b));
+	assert_string_equal(b, "1.0us");
+	nvmedump_format_latency(999999, b, sizeof(b));
+	assert_string_equal(b, "999.9us");
+	nvmedump_format_latency(1000000, b, sizeof(b));
+	assert_string_equal(b, "1.00ms");
+	nvmedump_format_latency(1234567890, b, sizeof(b));
+	assert_string_equal(b, "1.234s");
+	nvmedump_format_latency(UINT64_MAX, b, sizeof(b));
+	assert_string_equal(b, "18446744073.709s");
+}
+
+static void test_reg(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_REG_WRITE, 587, 0);
+
+	ev.u.reg.offset = 0x14;
+	ev.u.reg.size = 4;
+	ev.u.reg.value = 0x00460001;
+	expect_line(&ev, "[586] 1556804537:200909267 - REG 0014 <- 00460001 (CC)");
+
+	ev = mkev(FDR_REC_REG_READ, 588, 1);
+	ev.u.reg.offset = 0x1c;
+	ev.u.reg.size = 4;
+	ev.u.reg.value = 1;
+	expect_line(&ev, "[587] 1556804537:200909267 ctrl1 REG 001c -> 00000001 (CSTS)");
+
+	ev.u.reg.offset = 0;
+	ev.u.reg.size = 8;
+	ev.u.reg.value = 0x0020002803ff07ffull;
+	expect_line(&ev, "[587] 1556804537:200909267 ctrl1 REG 0000 -> 0020002803ff07ff (CAP)");
+}
+
+static void test_pdu(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_PDU_RX, 3, 1);
+	struct nvme_tcp_hdr h = {.type = NVME_TCP_CMD, .flags = 0, .hlen = 72, .pdo = 0, .plen = 72};
+
+	ev.conn = 4;
+	ev.len = 72;
+	memcpy(ev.u.pdu.hdr, &h, sizeof(h));
+	ev.u.pdu.hdr[10] = 0x34; /* the SQE's CID */
+	ev.u.pdu.hdr[11] = 0x12;
+	expect_line(&ev, "[2] 1556804537:200909267 ctrl1 PDU RX CapsuleCmd conn=4 hlen=72 pdo=0 "
+			 "plen=72 flags=0x00 CID=1234");
+
+	ev = mkev(FDR_REC_PDU_TX, 4, 1);
+	h = (struct nvme_tcp_hdr){.type = NVME_TCP_C2H_DATA, .flags = 0x0c, .hlen = 24, .pdo = 24,
+				  .plen = 24 + 512};
+	ev.conn = 4;
+	ev.len = 24;
+	memcpy(ev.u.pdu.hdr, &h, sizeof(h));
+	ev.u.pdu.hdr[8] = 0x05;  /* cccid */
+	ev.u.pdu.hdr[13] = 0x02; /* datao 512 */
+	ev.u.pdu.hdr[17] = 0x02; /* datal 512 */
+	expect_line(&ev, "[3] 1556804537:200909267 ctrl1 PDU TX C2HData conn=4 hlen=24 pdo=24 "
+			 "plen=536 flags=0x0c CID=0005 TTAG=0000 off=512 len=512");
+
+	ev.len = 5;
+	expect_line(&ev, "[3] 1556804537:200909267 ctrl1 PDU TX short conn=4 len=5");
+}
+
+static void test_aen(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_AEN, 9, 1);
+
+	ev.u.cpl.cqe.cdw0 = 0x00040002; /* Notice, NS attribute changed, log 04h */
+	expect_line(&ev, "[8] 1556804537:200909267 ctrl1 AEN cdw0=0x00040002 "
+			 "(Notice: Namespace Attribute Changed) LID=0x04");
+}
+
+static void test_conn_disc(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_CONNECT, 1, 0);
+
+	ev.conn = 7;
+	strcpy(ev.u.text, "192.0.2.1:51234");
+	ev.len = (uint16_t)strlen(ev.u.text);
+	expect_line(&ev, "[0] 1556804537:200909267 - CONN conn=7 192.0.2.1:51234");
+
+	ev = mkev(FDR_REC_DISCONNECT, 2, 0);
+	ev.conn = 7;
+	strcpy(ev.u.text, "peer\tclosed\\\n");
+	ev.len = (uint16_t)strlen(ev.u.text);
+	expect_line(&ev, "[1] 1556804537:200909267 - DISC conn=7 peer\\x09closed\\\\\\x0a");
+
+	/* len beyond the payload and no NUL: bounded */
+	memset(ev.u.text, 'a', sizeof(ev.u.text));
+	ev.len = 0xffff;
+	char buf[NVMEDUMP_LINE_MAX];
+	size_t n = nvmedump_format(&ev, buf, sizeof(buf));
+	assert_int_equal(n, strlen("[1] 1556804537:200909267 - DISC conn=7 ") + FDR_REC_PAYLOAD);
+
+	ev.len = 0;
+	expect_line(&ev, "[1] 1556804537:200909267 - DISC conn=7 -");
+}
+
+static void test_action(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_ACTION, 12, 1);
+
+	ev.qid = 1;
+	ev.cid = 3;
+	ev.u.action.tap = 2;
+	strcpy(ev.u.action.who, "rule 3");
+	strcpy(ev.u.action.what, "completed at decode with 01h/82h");
+	expect_line(&ev, "[11] 1556804537:200909267 ctrl1 ACT SQ=1 CID=0003 tap=2 rule 3: "
+			 "completed at decode with 01h/82h");
+}
+
+static void test_data(void **state)
+{
+	struct fdr_rec_event ev = mkev(FDR_REC_DATA, 13, 1);
+
+	ev.qid = 1;
+	ev.cid = 3;
+	ev.u.data.offset = 220;
+	ev.len = 4;
+	memcpy(ev.u.data.bytes, "\xde\xad\xbe\xef", 4);
+	expect_line(&ev, "[12] 1556804537:200909267 ctrl1 DATA SQ=1 CID=0003 off=220 len=4 deadbeef");
+
+	for (int i = 0; i < 64; i++)
+		ev.u.data.bytes[i] = (uint8_t)i;
+	ev.len = 220;
+	expect_line(&ev, "[12] 1556804537:200909267 ctrl1 DATA SQ=1 CID=0003 off=220 len=220 "
+			 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f...");
+	ev.len = 0;
+	expect_line(&ev, "[12] 1556804537:200909267 ctrl1 DATA SQ=1 CID=0003 off=220 len=0");
+}
+
+static void test_unknown_kind_and_truncation(void **state)
+{
+	struct fdr_rec_event ev = mkev(99, 1, 0xffff);
+	char small[16];
+
+	ev.len = 3;
+	expect_line(&ev, "[0] 1556804537:200909267 - KIND99 len=3");
+	size_t n = nvmedump_format(&ev, small, sizeof(small));
+	assert_int_equal(n, strlen("[0] 1556804537:200909267 - KIND99 len=3"));
+	assert_string_equal(small, "[0] 1556804537:");
+	assert_int_equal(nvmedump_format(&ev, NULL, 0), n);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_admin_identify),
+		cmocka_unit_test(test_admin_features),
+		cmocka_unit_test(test_admin_unknown_opc),
+		cmocka_unit_test(test_io_read),
+		cmocka_unit_test(test_io_write_sgl),
+		cmocka_unit_test(test_io_write_zeroes_and_flush),
+		cmocka_unit_test(test_fabrics),
+		cmocka_unit_test(test_cpl_ok),
+		cmocka_unit_test(test_cpl_error),
+		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_reg),
+		cmocka_unit_test(test_pdu),
+		cmocka_unit_test(test_aen),
+		cmocka_unit_test(test_conn_disc),
+		cmocka_unit_test(test_action),
+		cmocka_unit_test(test_data),
+		cmocka_unit_test(test_unknown_kind_and_truncation),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * nvmedump filters: a small tcpdump-like expression over recorder events.
+ *
+ *   expr    := term { ("or" | "||") term }
+ *   term    := factor { ("and" | "&&") factor }
+ *   factor  := ("not" | "!") factor | "(" expr ")" | pred
+ *   pred    := "qid" N | "ns" N | "ctrl" N
+ *            | "opc" NAME          (nvme_opc_parse: "read", "0x02", "io:0x80")
+ *            | "admin" | "io"
+ *            | "status" [ ("==" | "!=") N ]
+ *            | "lba" A [ "-" B ]
+ *            | "latency" ("<" | "<=" | ">" | ">=" | "==" | "!=") DURATION
+ *            | "kind" KIND
+ *
+ * "not" binds tightest, then "and", then "or".  Numbers are decimal or 0x
+ * hex; durations need a unit (ns, us, ms, s) and may have a fraction
+ * ("1.5ms").  A word may be quoted ('get log page').  A predicate about a
+ * field an event does not have is false for that event (so "ns 1" never
+ * matches a CPL, which does not record the namespace, and "not status"
+ * matches every event that is not a CPL).  docs/nvmedump.1 has the details.
+ */
+#ifndef NVMEDUMP_FILTER_H
+#define NVMEDUMP_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <frankendrive/recorder.h>
+
+struct nvmedump_filter;
+
+struct nvmedump_filter_err {
+	size_t pos;     /* byte offset into the expression (0-based) */
+	char msg[160];  /* without the position */
+};
+
+/*
+ * Parse an expression.  An empty (or all blank) expression matches every
+ * event.  NULL on error with err filled in (err may be NULL), or on ENOMEM.
+ */
+struct nvmedump_filter *nvmedump_filter_parse(const char *expr, struct nvmedump_filter_err *err);
+bool nvmedump_filter_match(const struct nvmedump_filter *f, const struct fdr_rec_event *ev);
+void nvmedump_filter_free(struct nvmedump_filter *f);
+
+/* Join argv words with single spaces into a malloc'd string (tcpdump does
+ * the same), so "nvmedump opc read and status" and
+ * "nvmedump 'opc read and status'" are one expression.  NULL on ENOMEM. */
+char *nvmedump_filter_join(int argc, char *const argv[]);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * nvmedump: one flight recorder event as one line of text.
+ *
+ *   [index] sec:nsec dev KIND fields...
+ *
+ * index is the event's sequence number (seq - 1), sec:nsec its
+ * CLOCK_REALTIME time, dev "ctrlN" (the controller ID) or "-" when the
+ * event belongs to no controller (cntlid 0 or FFFFh).  docs/nvmedump.1
+ * lists the fields of every KIND.  The output is meant to stay stable:
+ * scripts grep it.
+ */
+#ifndef NVMEDUMP_FORMAT_H
+#define NVMEDUMP_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <frankendrive/recorder.h>
+
+/* Long enough for any event (the longest, ACT, is below 400 bytes). */
+#define NVMEDUMP_LINE_MAX 1024
+
+/*
+ * Format ev into buf (NUL-terminated, no newline).  Returns the length of
+ * the full line, like snprintf: a result >= len means it was cut short.
+ */
+size_t nvmedump_format(const struct fdr_rec_event *ev, char *buf, size_t len);
+
+/* Just the decoded part, without "[index] sec:nsec dev ". */
+size_t nvmedump_format_body(const struct fdr_rec_event *ev, char *buf, size_t len);
+
+/* A latency as the CPL lines show it: "850ns", "12.3us", "4.56ms",
+ * "1.234s" (truncated, not rounded). */
+size_t nvmedump_format_latency(uint64_t ns, char *buf, size_t len);
+
+#endif
