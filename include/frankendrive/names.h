@@ -43,6 +43,10 @@ const char *nvme_admin_opc_name(uint8_t opc);
  */
 const char *nvme_io_opc_name(uint8_t opc);
 
+/* Does this NVM command set opcode carry an SLBA/NLB range (Read, Write,
+ * Compare, Write Zeroes, Write Uncorrectable, Verify)? */
+bool nvme_io_opc_has_lba(uint8_t opc);
+
 /* Fabrics command type (FCTYPE), e.g. 0x01 -> "Connect". */
 const char *nvme_fabrics_type_name(uint8_t fctype);
 

@@ -829,3 +829,18 @@ const char *nvme_reg_name(uint32_t offset)
 			return reg_names[i].name;
 	return unknown;
 }
+
+bool nvme_io_opc_has_lba(uint8_t opc)
+{
+	switch (opc) {
+	case NVME_IO_READ:
+	case NVME_IO_WRITE:
+	case NVME_IO_WRITE_UNCORRECTABLE:
+	case NVME_IO_COMPARE:
+	case NVME_IO_WRITE_ZEROES:
+	case NVME_IO_VERIFY:
+		return true;
+	default:
+		return false;
+	}
+}

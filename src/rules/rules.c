@@ -183,7 +183,7 @@ static bool rule_match(const struct rule *r, const struct fdr_tap_ctx *tc)
 		uint64_t slba = cmd->cdw10 | (uint64_t)cmd->cdw11 << 32;
 		uint64_t last = slba + NVME_RW_NLB(cmd->cdw12) - 1;
 
-		if (!rule_opc_has_lbas(opc))
+		if (!nvme_io_opc_has_lba(opc))
 			return false;
 		if (last < slba)
 			last = UINT64_MAX;

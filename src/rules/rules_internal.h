@@ -91,20 +91,4 @@ static inline bool rule_opc_has(const uint8_t *map, uint8_t opc)
 	return map[opc >> 3] & (1u << (opc & 7));
 }
 
-/* I/O commands with an SLBA (CDW10-11) and NLB (CDW12) */
-static inline bool rule_opc_has_lbas(uint8_t opc)
-{
-	switch (opc) {
-	case NVME_IO_READ:
-	case NVME_IO_WRITE:
-	case NVME_IO_WRITE_UNCORRECTABLE:
-	case NVME_IO_COMPARE:
-	case NVME_IO_WRITE_ZEROES:
-	case NVME_IO_VERIFY:
-		return true;
-	default:
-		return false;
-	}
-}
-
 #endif

@@ -902,7 +902,7 @@ static int finish(struct parser *p)
 						      "%u chose admin commands",
 				    p->set_why, p->set_col);
 		for (unsigned i = 0; i < p->nr_opc; i++)
-			if (!rule_opc_has_lbas(p->opcs[i].opc))
+			if (!nvme_io_opc_has_lba(p->opcs[i].opc))
 				return perr(p, p->col[K_LBA],
 					    "lba= needs commands with an LBA range (read, write, "
 					    "compare, write-zeroes, write-uncorrectable, verify), but "

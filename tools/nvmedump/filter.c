@@ -705,21 +705,6 @@ static bool compare(enum cmp c, uint64_t a, uint64_t b)
 	return false;
 }
 
-static bool io_has_lba(uint8_t opc)
-{
-	switch (opc) {
-	case NVME_IO_WRITE:
-	case NVME_IO_READ:
-	case NVME_IO_WRITE_UNCORRECTABLE:
-	case NVME_IO_COMPARE:
-	case NVME_IO_WRITE_ZEROES:
-	case NVME_IO_VERIFY:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static bool match_opc(const struct nvmedump_filter *f, const struct fdr_rec_event *ev)
 {
 	uint8_t opc, fctype;
@@ -745,7 +730,7 @@ static bool match_lba(const struct nvmedump_filter *f, const struct fdr_rec_even
 	uint64_t slba, last;
 	uint32_t nlb;
 
-	if (ev->kind != FDR_REC_CMD || ev->admin || !io_has_lba(ev->u.cmd.sqe.opc))
+	if (ev->kind != FDR_REC_CMD || ev->admin || !nvme_io_opc_has_lba(ev->u.cmd.sqe.opc))
 		return false;
 	slba = (uint64_t)ev->u.cmd.sqe.cdw10 | (uint64_t)ev->u.cmd.sqe.cdw11 << 32;
 	nlb = (ev->u.cmd.sqe.cdw12 & 0xffff) + 1u;

@@ -88,21 +88,6 @@ size_t nvmedump_format_latency(uint64_t ns, char *buf, size_t len)
 	return o.pos;
 }
 
-static bool io_has_lba(uint8_t opc)
-{
-	switch (opc) {
-	case NVME_IO_WRITE:
-	case NVME_IO_READ:
-	case NVME_IO_WRITE_UNCORRECTABLE:
-	case NVME_IO_COMPARE:
-	case NVME_IO_WRITE_ZEROES:
-	case NVME_IO_VERIFY:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void put_dptr(struct out *o, const struct nvme_sqe *sqe)
 {
 	unsigned psdt = sqe->flags >> NVME_CMD_FLAGS_PSDT_SHIFT;
@@ -164,7 +149,7 @@ static void put_cmd(struct out *o, const struct fdr_rec_event *ev)
 	put(o, " NSID=%#x", sqe.nsid);
 	if (sqe.flags & NVME_CMD_FLAGS_FUSE_MASK)
 		put(o, " FUSE=%u", sqe.flags & NVME_CMD_FLAGS_FUSE_MASK);
-	if (!admin && io_has_lba(sqe.opc)) {
+	if (!admin && nvme_io_opc_has_lba(sqe.opc)) {
 		unsigned long long slba = (unsigned long long)sqe.cdw10 | (unsigned long long)sqe.cdw11 << 32;
 
 		put(o, " LBA=%llu NLB=%u", slba, (sqe.cdw12 & 0xffff) + 1u);

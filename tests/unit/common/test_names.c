@@ -745,9 +745,23 @@ static void test_fabrics_type_parse(void **state)
 	assert_int_equal(t, 0xee);
 }
 
+static void test_io_opc_has_lba(void **state)
+{
+	(void)state;
+	assert_true(nvme_io_opc_has_lba(NVME_IO_READ));
+	assert_true(nvme_io_opc_has_lba(NVME_IO_WRITE));
+	assert_true(nvme_io_opc_has_lba(NVME_IO_COMPARE));
+	assert_true(nvme_io_opc_has_lba(NVME_IO_WRITE_ZEROES));
+	assert_true(nvme_io_opc_has_lba(NVME_IO_WRITE_UNCORRECTABLE));
+	assert_false(nvme_io_opc_has_lba(NVME_IO_FLUSH));
+	assert_false(nvme_io_opc_has_lba(NVME_IO_DATASET_MANAGEMENT));
+	assert_false(nvme_io_opc_has_lba(0x7f));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_io_opc_has_lba),
 		cmocka_unit_test(test_defined_values_named),
 		cmocka_unit_test(test_never_null),
 		cmocka_unit_test(test_opcode_strings),
