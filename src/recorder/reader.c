@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rec_internal.h"
 #include "recorder/recorder.h"
 
 /* GCC refuses fences under -fsanitize=thread (TSan does not model them);
@@ -52,19 +53,6 @@ struct fdr_rec_reader {
 	bool stalled;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static uint64_t now_ns(clockid_t c)
 {
@@ -116,25 +104,25 @@ static int check_hdr(const struct fdr_rec_file_hdr *h, size_t len, char *err,
 	uint64_t nr = h->nr_slots;
 
 	if (magic != FDR_REC_MAGIC) {
-		set_err(err, errlen, "%s: not a recorder ring (bad magic 0x%016" PRIx64 ")",
+		fdr_rec_errf(err, errlen, "%s: not a recorder ring (bad magic 0x%016" PRIx64 ")",
 			what, magic);
 		return -1;
 	}
 	if (h->version != FDR_REC_VERSION) {
-		set_err(err, errlen, "%s: ring version %" PRIu32 " not supported (want %d)",
+		fdr_rec_errf(err, errlen, "%s: ring version %" PRIu32 " not supported (want %d)",
 			what, h->version, FDR_REC_VERSION);
 		return -1;
 	}
 	if (h->slot_size != FDR_REC_SLOT_SIZE) {
-		set_err(err, errlen, "%s: slot size %" PRIu32 " not supported (want %d)",
+		fdr_rec_errf(err, errlen, "%s: slot size %" PRIu32 " not supported (want %d)",
 			what, h->slot_size, FDR_REC_SLOT_SIZE);
 		return -1;
 	}
 	if (nr == 0 || nr > (len - FDR_REC_HDR_SIZE) / FDR_REC_SLOT_SIZE) {
 		if (nr == 0)
-			set_err(err, errlen, "%s: ring has no slots", what);
+			fdr_rec_errf(err, errlen, "%s: ring has no slots", what);
 		else
-			set_err(err, errlen,
+			fdr_rec_errf(err, errlen,
 				"%s: truncated: header says %" PRIu64 " slots (%" PRIu64
 				" bytes) but only %zu bytes are there",
 				what, nr, (uint64_t)FDR_REC_HDR_SIZE + nr * FDR_REC_SLOT_SIZE, len);
@@ -170,21 +158,21 @@ struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t e
 
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		fdr_rec_errf(err, errlen, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
 	if (fstat(fd, &st) < 0) {
-		set_err(err, errlen, "%s: %s", path, strerror(errno));
+		fdr_rec_errf(err, errlen, "%s: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_err(err, errlen, "%s: not a regular file", path);
+		fdr_rec_errf(err, errlen, "%s: not a regular file", path);
 		close(fd);
 		return NULL;
 	}
 	if ((uint64_t)st.st_size < FDR_REC_HDR_SIZE) {
-		set_err(err, errlen, "%s: too short for a ring (%lld bytes, header is %d)",
+		fdr_rec_errf(err, errlen, "%s: too short for a ring (%lld bytes, header is %d)",
 			path, (long long)st.st_size, FDR_REC_HDR_SIZE);
 		close(fd);
 		return NULL;
@@ -193,7 +181,7 @@ struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t e
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
 	close(fd);
 	if (map == MAP_FAILED) {
-		set_err(err, errlen, "%s: cannot map: %s", path, strerror(errno));
+		fdr_rec_errf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
 		return NULL;
 	}
 
@@ -206,7 +194,7 @@ struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t e
 	} else {
 		h = scan_core(map, len);
 		if (!h) {
-			set_err(err, errlen,
+			fdr_rec_errf(err, errlen,
 				"%s: not a recorder ring (bad magic 0x%016" PRIx64
 				") and no ring found in it as in a core file",
 				path, load_u64(map, __ATOMIC_RELAXED));
@@ -218,7 +206,7 @@ struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t e
 
 	r = calloc(1, sizeof(*r));
 	if (!r) {
-		set_err(err, errlen, "%s: out of memory", path);
+		fdr_rec_errf(err, errlen, "%s: out of memory", path);
 		munmap(map, len);
 		return NULL;
 	}

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "rec_internal.h"
 #include "recorder/recorder.h"
 
 /* GCC refuses fences under -fsanitize=thread (TSan does not model them);
@@ -68,10 +69,7 @@ static inline uint64_t *seq_ptr(void *ev)
 	return ev;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+void fdr_rec_errf(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -118,16 +116,16 @@ int fdr_rec_open(const struct fdr_rec_opts *o, char *err, size_t errlen)
 	struct timespec ts;
 
 	if (!o || !o->path || !o->path[0]) {
-		set_err(err, errlen, "recorder: no ring file path");
+		fdr_rec_errf(err, errlen, "recorder: no ring file path");
 		return -EINVAL;
 	}
 	if (g_map) {
-		set_err(err, errlen, "recorder: a ring is already open");
+		fdr_rec_errf(err, errlen, "recorder: a ring is already open");
 		return -EBUSY;
 	}
 	nr = o->nr_slots ? o->nr_slots : FDR_REC_DEFAULT_SLOTS;
 	if (nr > FDR_REC_MAX_SLOTS) {
-		set_err(err, errlen,
+		fdr_rec_errf(err, errlen,
 			"recorder: %" PRIu64 " slots is too many (at most %llu, %llu MiB)",
 			nr, FDR_REC_MAX_SLOTS,
 			(FDR_REC_MAX_SLOTS * FDR_REC_SLOT_SIZE) >> 20);
@@ -139,14 +137,14 @@ int fdr_rec_open(const struct fdr_rec_opts *o, char *err, size_t errlen)
 	if (fd < 0) {
 		int e = errno;
 
-		set_err(err, errlen, "recorder: cannot open %s: %s", o->path, strerror(e));
+		fdr_rec_errf(err, errlen, "recorder: cannot open %s: %s", o->path, strerror(e));
 		return -e;
 	}
 	/* Truncate to 0 first so that no slot of an older ring survives. */
 	if (ftruncate(fd, 0) < 0 || ftruncate(fd, (off_t)len) < 0) {
 		int e = errno;
 
-		set_err(err, errlen, "recorder: cannot size %s to %zu bytes: %s",
+		fdr_rec_errf(err, errlen, "recorder: cannot size %s to %zu bytes: %s",
 			o->path, len, strerror(e));
 		close(fd);
 		return -e;
@@ -155,7 +153,7 @@ int fdr_rec_open(const struct fdr_rec_opts *o, char *err, size_t errlen)
 	if (p == MAP_FAILED) {
 		int e = errno;
 
-		set_err(err, errlen, "recorder: cannot map %s: %s", o->path, strerror(e));
+		fdr_rec_errf(err, errlen, "recorder: cannot map %s: %s", o->path, strerror(e));
 		close(fd);
 		return -e;
 	}
