@@ -29,6 +29,8 @@
 
 #include <json-c/json.h>
 
+#include "recorder/recorder.h"
+
 #include "common/log.h"
 #include "plugin/plugin_host.h"
 #include "rules/rules.h"
@@ -246,6 +248,7 @@ static const struct {
 	{"rule add RULE", "add a fault rule, e.g. opc=write,after=5,status=1/0x82"},
 	{"rule del ID|NAME", "remove a fault rule"},
 	{"rule clear", "remove every fault rule"},
+	{"record on|off|status", "switch the flight recorder on or off, or show it"},
 };
 
 static struct json_object *cmd_help(void)
@@ -494,6 +497,36 @@ static struct json_object *cmd_rule(const char *verb, const char *rest)
 			 quote(verb, q, sizeof(q)));
 }
 
+/* The flight recorder's run-time switch; the ring file stays. */
+static struct json_object *cmd_record(const char *verb, const char *rest)
+{
+#if FDR_HAVE_RECORDER
+	struct json_object *r;
+	bool on;
+
+	if (*rest)
+		return reply_err("record %s takes no arguments", verb);
+	if (!fdr_rec_configured())
+		return reply_err("record: the drive runs without a flight recorder (--no-record)");
+	if (!strcmp(verb, "on") || !strcmp(verb, "off")) {
+		on = !strcmp(verb, "on");
+		fdr_rec_set_enabled(on);
+		fdr_info("ctl: flight recorder %s", on ? "on" : "off");
+	} else if (strcmp(verb, "status") != 0) {
+		return reply_err("record: expected on, off or status");
+	}
+	r = reply_ok();
+	on = fdr_rec_on();
+	json_object_object_add(r, "recording", json_object_new_boolean(on));
+	json_object_object_add(r, "message", json_object_new_string(on ? "recording" : "not recording"));
+	return r;
+#else
+	(void)verb;
+	(void)rest;
+	return reply_err("record: built without the flight recorder (-Drecorder=false)");
+#endif
+}
+
 static bool is_space(char c)
 {
 	return c == ' ' || c == '\t';
@@ -549,6 +582,10 @@ static struct json_object *ctl_execute(char *line)
 	if (!strcmp(word, "rule")) {
 		next_word(&p, verb, sizeof(verb));
 		return cmd_rule(verb, p);
+	}
+	if (!strcmp(word, "record")) {
+		next_word(&p, verb, sizeof(verb));
+		return cmd_record(verb, p);
 	}
 	return reply_err("unknown command '%s' (try help)", quote(word, q, sizeof(q)));
 }

@@ -36,6 +36,8 @@ int fdr_rec_open(const struct fdr_rec_opts *o, char *err, size_t errlen);
 void fdr_rec_close(void);
 /* Run-time switch (recording stays configured, emit calls return early). */
 void fdr_rec_set_enabled(bool on);
+/* Is a ring open (whether or not recording is switched on)? */
+bool fdr_rec_configured(void);
 
 /* Claim the next slot: seq cleared, wall_ns/kind set, the rest zero.
  * NULL if recording is off.  Finish with fdr_rec_commit(). */

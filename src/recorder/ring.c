@@ -204,6 +204,11 @@ void fdr_rec_set_enabled(bool on)
 	__atomic_store_n(&fdr_rec_ring, on ? g_map : NULL, __ATOMIC_RELEASE);
 }
 
+bool fdr_rec_configured(void)
+{
+	return g_map != NULL;
+}
+
 struct fdr_rec_event *fdr_rec_begin(uint16_t kind)
 {
 	return fdr_rec_begin_at(kind, 0);

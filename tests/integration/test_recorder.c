@@ -227,6 +227,37 @@ static void test_no_record(void **state)
 	assert_int_equal(itest_drive_stop(&d), 0);
 }
 
+/* The run-time switch through the control socket. */
+static void test_record_switch(void **state)
+{
+	char ctl[160], cmd[PATH_MAX + 512];
+	struct itest_drive d;
+	struct fdr_host_ctrl *c;
+	char ring[PATH_MAX + 8];
+	char *out;
+
+	(void)state;
+	snprintf(ctl, sizeof(ctl), "%s.ctl", ring_file());
+	const char *extra[] = {"-n", ITEST_NQN, "--record", ring_file(), "--ctl", ctl, "--ns",
+			       "ram,size=16M", NULL};
+	assert_int_equal(itest_drive_start(&d, false, extra), 0);
+	c = itest_connect(&d, 1, 32);
+	assert_non_null(c);
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --socket '%s' record off >/dev/null", itest_drive_path(), ctl);
+	assert_int_equal(system(cmd), 0);
+	write_lba(fdr_host_ioq(c, 0), 11, 1); /* not recorded */
+	snprintf(cmd, sizeof(cmd), "'%s' ctl --socket '%s' record on >/dev/null", itest_drive_path(), ctl);
+	assert_int_equal(system(cmd), 0);
+	write_lba(fdr_host_ioq(c, 0), 12, 2); /* recorded */
+	fdr_host_disconnect(c);
+	snprintf(ring, sizeof(ring), "%s", ring_file());
+	assert_int_equal(itest_drive_stop(&d), 0);
+	out = dump(ring, "kind cmd and opc write", NULL);
+	assert_int_equal(count_lines(out, "OPC=Write", "LBA=11"), 0);
+	assert_int_equal(count_lines(out, "OPC=Write", "LBA=12"), 1);
+	free(out);
+}
+
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +265,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_wrap_counts_lost),
 		cmocka_unit_test(test_after_sigkill),
 		cmocka_unit_test(test_no_record),
+		cmocka_unit_test(test_record_switch),
 	};
 
 	itest_init(argc, argv);

@@ -50,6 +50,7 @@ static void ctl_usage(FILE *f)
 		"  rule add RULE                    add a rule, e.g. opc=write,after=5,status=1/0x82\n"
 		"  rule del ID|NAME                 remove a rule (by id or name=)\n"
 		"  rule clear                       remove every rule\n"
+		"  record on|off|status             switch the flight recorder, or show it\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket PATH   the drive's control socket (its --ctl PATH)\n"
