@@ -25,6 +25,8 @@ run_one() { # build workload qd queues -> "iops cpu"
 	# Builds from before the control socket have no --no-ctl.
 	local extra=()
 	"$1/tools/frankendrive" --help | grep -q -- --no-ctl && extra=(--no-ctl)
+	# The recorder (where built in) keeps its ring out of /run.
+	"$1/tools/frankendrive" --help | grep -q -- --record && extra+=(--record "/tmp/fdr-ab-$port.ring")
 	taskset -c 0 "$1/tools/frankendrive" --cores 1 --listen "127.0.0.1:$port" --discovery-port 0 \
 		"${extra[@]}" --ns null,size=1G --log-level warn 2>/dev/null &
 	pid=$!
@@ -36,6 +38,7 @@ run_one() { # build workload qd queues -> "iops cpu"
 		--ramp 1 --cpus 1 --target-pid "$pid" | grep '^RESULT')
 	kill -TERM "$pid"
 	wait "$pid" || true
+	rm -f "/tmp/fdr-ab-$port.ring"
 	echo "$out" | sed -E 's/.*iops=([0-9]+).*cpu_target=([0-9.]+).*/\1 \2/'
 }
 

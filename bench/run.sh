@@ -60,6 +60,7 @@ start_drive() {
 	# shellcheck disable=SC2086
 	taskset -c "$DRIVE_CPU" "$DRIVE" -l "127.0.0.1:$PORT" --discovery-port 0 -n "$NQN" \
 		--ns "$spec" --cores 1 --queues 4 --queue-depth 128 --log-level warn \
+		--no-ctl --record "$LOG.ring" \
 		$EXTRA_DRIVE_ARGS 2>>"$LOG" &
 	DRIVE_PID=$!
 	for _ in $(seq 100); do
@@ -119,5 +120,5 @@ for backend in $BACKENDS; do
 	done
 	stop_drive
 done
-rm -f "$LOG"
+rm -f "$LOG" "$LOG.ring"
 exit $status

@@ -397,8 +397,9 @@ class Run:
             while dport == port:
                 dport = free_port()
             env.update(FDR_ADDR="10.0.2.2", FDR_PORT=str(port), FDR_DISC_PORT=str(dport))
+            # The flight recorder's ring goes with the run's other logs.
             argv = ["--listen", "127.0.0.1:%d" % port, "--discovery-port", str(dport),
-                    "--nqn", sc.nqn]
+                    "--nqn", sc.nqn, "--record", os.path.join(self.out, "drive.ring")]
             for i, spec in enumerate(sc.ns, 1):
                 if spec.startswith("file") and "path=" not in spec:
                     img = os.path.join(self.out, "ns%d.img" % i)

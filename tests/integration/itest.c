@@ -177,8 +177,18 @@ static int drive_start_once(struct itest_drive *d, bool disc, const char *const 
 	argv[argc++] = strdup(listen);
 	argv[argc++] = strdup("--discovery-port");
 	argv[argc++] = strdup(disc ? d->disc_port : "0");
-	while (extra && extra[nextra] && argc < 94)
+	bool has_record = false;
+	while (extra && extra[nextra] && argc < 92) {
+		has_record |= !strcmp(extra[nextra], "--record") || !strcmp(extra[nextra], "--no-record");
 		argv[argc++] = subst_tmp(extra[nextra++], d->tmpdir);
+	}
+	/* The flight recorder's ring stays in the drive's temporary directory
+	 * (removed at stop), not in /run; and every test records, so the
+	 * sanitizers see the recorder at work. */
+	if (!has_record) {
+		argv[argc++] = strdup("--record");
+		argv[argc++] = subst_tmp("@TMP@/ring", d->tmpdir);
+	}
 	argv[argc] = NULL;
 
 	printf("# starting:");

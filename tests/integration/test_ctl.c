@@ -1061,6 +1061,7 @@ static int run_drive_briefly(const char *const *extra, int timeout_ms, char *log
 	argv[n++] = "0";
 	argv[n++] = "--ns";
 	argv[n++] = "null,size=1M";
+	argv[n++] = "--no-record"; /* no ring left behind in the run directory */
 	for (int i = 0; extra[i] && n < 31; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

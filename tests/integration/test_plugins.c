@@ -855,7 +855,8 @@ static void expect_refused(const char *spec, const char *needle)
 		dup2(fd, 1);
 		dup2(fd, 2);
 		execl(itest_drive_path(), itest_drive_path(), "-l", listen, "--discovery-port", "0",
-		      "--ns", "ram,size=4M", "-n", ITEST_NQN, "--plugin", spec, (char *)NULL);
+		      "--ns", "ram,size=4M", "-n", ITEST_NQN, "--no-ctl", "--no-record", "--plugin", spec,
+		      (char *)NULL);
 		_exit(127);
 	}
 	while ((w = waitpid(pid, &st, WNOHANG)) == 0 && now_us() < deadline)

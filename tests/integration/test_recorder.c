@@ -173,7 +173,9 @@ static void test_wrap_counts_lost(void **state)
 
 static void test_after_sigkill(void **state)
 {
-	const char *extra[] = {"-n", ITEST_NQN, "--record", ring_file(), "--ns", "ram,size=256M", NULL};
+	/* Killed, the drive cannot remove its control socket: keep it off. */
+	const char *extra[] = {"-n", ITEST_NQN, "--record", ring_file(), "--no-ctl", "--ns",
+			       "ram,size=256M", NULL};
 	struct itest_drive d;
 	struct fdr_host_ctrl *c;
 	char ring[PATH_MAX + 8], cmd[PATH_MAX + 32], lba[32];
