@@ -7,6 +7,13 @@
 
 #include "core.h"
 
+/* The ring's header, loaded once: `ctl record off` may unpublish it
+ * between the caller's check and here (the mapping itself stays). */
+static const struct fdr_rec_file_hdr *ring_hdr(void)
+{
+	return __atomic_load_n(&fdr_rec_ring, __ATOMIC_ACQUIRE);
+}
+
 static void req_common(struct fdr_rec_event *ev, const struct fdr_req *req)
 {
 	ev->qid = req->q->qid;
@@ -18,14 +25,15 @@ static void req_common(struct fdr_rec_event *ev, const struct fdr_req *req)
 
 void fdr_record_cmd_slow(const struct fdr_req *req)
 {
-	struct fdr_rec_event *ev = fdr_rec_begin_at(FDR_REC_CMD, req->t_fetch);
+	const struct fdr_rec_file_hdr *h = ring_hdr();
+	struct fdr_rec_event *ev;
 
-	if (!ev)
+	if (!h || !(ev = fdr_rec_begin_at(FDR_REC_CMD, req->t_fetch)))
 		return;
 	req_common(ev, req);
 	ev->u.cmd.sqe = req->cmd;
 	/* Host memory addresses are the host's business (SGL keys too). */
-	if (fdr_rec_ring->flags & FDR_REC_F_REDACT_ADDRS) {
+	if (h->flags & FDR_REC_F_REDACT_ADDRS) {
 		ev->u.cmd.sqe.mptr = 0;
 		ev->u.cmd.sqe.dptr.sgl1.addr = 0;
 		if ((req->cmd.flags >> NVME_CMD_FLAGS_PSDT_SHIFT) == NVME_PSDT_PRP)
@@ -34,9 +42,9 @@ void fdr_record_cmd_slow(const struct fdr_req *req)
 	fdr_rec_commit(ev);
 }
 
-static void record_data(const struct fdr_req *req)
+static void record_data(const struct fdr_req *req, uint32_t snap)
 {
-	uint32_t snap = fdr_rec_ring->snaplen, n = req->data_len < snap ? req->data_len : snap;
+	uint32_t n = req->data_len < snap ? req->data_len : snap;
 	const uint32_t chunk = sizeof(((struct fdr_rec_event *)0)->u.data.bytes);
 
 	for (uint32_t off = 0; off < n; off += chunk) {
@@ -55,13 +63,16 @@ static void record_data(const struct fdr_req *req)
 
 void fdr_record_cpl_slow(const struct fdr_req *req)
 {
+	const struct fdr_rec_file_hdr *h = ring_hdr();
 	struct fdr_rec_event *ev;
 
+	if (!h)
+		return;
 	/* Data goes before its completion: write data arrived earlier,
 	 * read data leaves with the completion. */
-	if (fdr_rec_ring->snaplen && req->data_len && req->buf &&
+	if (h->snaplen && req->data_len && req->buf &&
 	    (req->xfer == NVME_OPC_XFER_TO_CTRL || req->status == 0))
-		record_data(req);
+		record_data(req, h->snaplen);
 	ev = fdr_rec_begin_at(FDR_REC_CPL, req->t_done);
 	if (!ev)
 		return;
