@@ -841,10 +841,6 @@ static void ctl_accept(struct fdr_ctl *c)
 		bool stop = false;
 		int fd;
 
-		/* Full: first let go of clients that are gone already (a burst
-		 * of connect-and-close fills every slot before it is seen). */
-		if (c->nr_clients >= CTL_MAX_CLIENTS)
-			serve_ready(c, 0, &stop);
 		fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -853,6 +849,12 @@ static void ctl_accept(struct fdr_ctl *c)
 				fdr_warn("ctl: accept: %s", strerror(errno));
 			return;
 		}
+		/* Full: first let go of clients that are gone already (a burst
+		 * of connect-and-close fills every slot before it is seen).
+		 * Only after accept: a client that closed before this one
+		 * connected is then sure to show as gone. */
+		if (c->nr_clients >= CTL_MAX_CLIENTS)
+			serve_ready(c, 0, &stop);
 		if (c->nr_clients >= CTL_MAX_CLIENTS) {
 			static const char busy[] =
 				"{\"ok\":false,\"error\":\"too many control connections\"}\n";
