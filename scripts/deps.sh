@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that build and test frankendrive.
+# Installs the Debian 12 packages that build and test frankendrive
+# (tshark checks that stock Wireshark decodes nvmedump's pcapng).
 # Idempotent; does nothing when everything is present already.
 set -euo pipefail
 
 BUILD_PKGS=(build-essential meson ninja-build pkg-config liburing-dev libisal-dev
-	libcmocka-dev libjson-c-dev clang)
+	libcmocka-dev libjson-c-dev clang tshark)
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "$@"; do
