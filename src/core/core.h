@@ -86,7 +86,7 @@ struct fdr_req {
 	uint8_t *buf;        /* data buffer, at least data_len bytes */
 	struct fdr_queue *q;
 	struct fdr_ns *ns;   /* I/O commands, after decode */
-	uint64_t t_fetch;    /* fdr_wall_ns() at fetch */
+	uint64_t t_fetch;    /* fdr_record_stamp() at fetch (0: not recording) */
 	uint64_t t_done;     /* ... at writeback */
 	/* The execute stage's handler, chosen at decode. */
 	void (*exec)(struct fdr_req *req);

@@ -95,7 +95,7 @@ void fdr_stage_fetch(struct fdr_req *req)
 {
 	struct fdr_queue *q = req->q;
 
-	req->t_fetch = fdr_wall_ns();
+	req->t_fetch = fdr_record_stamp();
 	req->t_done = 0;
 	req->status = 0;
 	memset(&req->cpl, 0, sizeof(req->cpl));
@@ -197,7 +197,7 @@ void fdr_stage_writeback(struct fdr_req *req)
 	struct fdr_queue *q = req->q;
 
 	req->state = FDR_REQ_WRITEBACK;
-	req->t_done = fdr_wall_ns();
+	req->t_done = fdr_record_stamp();
 	req->cpl.sqhd = fdr_queue_sqhd(q);
 	req->cpl.sqid = q->qid;
 	req->cpl.cid = req->cmd.cid;

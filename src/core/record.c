@@ -7,12 +7,13 @@
 
 #include "core.h"
 
-/* The ring's header, loaded once: `ctl record off` may unpublish it
- * between the caller's check and here (the mapping itself stays). */
-static const struct fdr_rec_file_hdr *ring_hdr(void)
-{
-	return __atomic_load_n(&fdr_rec_ring, __ATOMIC_ACQUIRE);
-}
+/*
+ * Each event says how many payload bytes it writes (fdr_rec_begin_n) and
+ * writes all of them; the rest of the slot is left zero by the ring.  The
+ * options are read from fdr_rec_w, not from the file's header, whose cache
+ * line the head counter takes from core to core.  `ctl record off` between
+ * the caller's check and fdr_rec_begin_n() makes it return NULL.
+ */
 
 static void req_common(struct fdr_rec_event *ev, const struct fdr_req *req)
 {
@@ -25,15 +26,14 @@ static void req_common(struct fdr_rec_event *ev, const struct fdr_req *req)
 
 void fdr_record_cmd_slow(const struct fdr_req *req)
 {
-	const struct fdr_rec_file_hdr *h = ring_hdr();
-	struct fdr_rec_event *ev;
+	struct fdr_rec_event *ev = fdr_rec_begin_n(FDR_REC_CMD, req->t_fetch, sizeof(ev->u.cmd));
 
-	if (!h || !(ev = fdr_rec_begin_at(FDR_REC_CMD, req->t_fetch)))
+	if (!ev)
 		return;
 	req_common(ev, req);
 	ev->u.cmd.sqe = req->cmd;
 	/* Host memory addresses are the host's business (SGL keys too). */
-	if (h->flags & FDR_REC_F_REDACT_ADDRS) {
+	if (fdr_rec_w.flags & FDR_REC_F_REDACT_ADDRS) {
 		ev->u.cmd.sqe.mptr = 0;
 		ev->u.cmd.sqe.dptr.sgl1.addr = 0;
 		if ((req->cmd.flags >> NVME_CMD_FLAGS_PSDT_SHIFT) == NVME_PSDT_PRP)
@@ -42,14 +42,17 @@ void fdr_record_cmd_slow(const struct fdr_req *req)
 	fdr_rec_commit(ev);
 }
 
-static void record_data(const struct fdr_req *req, uint32_t snap)
+/* Out of line: with no snaplen (the default) the completion's path stays
+ * short. */
+static __attribute__((noinline)) void record_data(const struct fdr_req *req, uint32_t snap)
 {
 	uint32_t n = req->data_len < snap ? req->data_len : snap;
 	const uint32_t chunk = sizeof(((struct fdr_rec_event *)0)->u.data.bytes);
 
 	for (uint32_t off = 0; off < n; off += chunk) {
-		struct fdr_rec_event *ev = fdr_rec_begin_at(FDR_REC_DATA, req->t_done);
 		uint32_t len = n - off < chunk ? n - off : chunk;
+		struct fdr_rec_event *ev = fdr_rec_begin_n(FDR_REC_DATA, req->t_done,
+							   (uint32_t)sizeof(ev->u.data.offset) + len);
 
 		if (!ev)
 			return;
@@ -63,22 +66,21 @@ static void record_data(const struct fdr_req *req, uint32_t snap)
 
 void fdr_record_cpl_slow(const struct fdr_req *req)
 {
-	const struct fdr_rec_file_hdr *h = ring_hdr();
 	struct fdr_rec_event *ev;
 
-	if (!h)
-		return;
 	/* Data goes before its completion: write data arrived earlier,
 	 * read data leaves with the completion. */
-	if (h->snaplen && req->data_len && req->buf &&
+	if (fdr_rec_w.snaplen && req->data_len && req->buf &&
 	    (req->xfer == NVME_OPC_XFER_TO_CTRL || req->status == 0))
-		record_data(req, h->snaplen);
-	ev = fdr_rec_begin_at(FDR_REC_CPL, req->t_done);
+		record_data(req, fdr_rec_w.snaplen);
+	ev = fdr_rec_begin_n(FDR_REC_CPL, req->t_done, sizeof(ev->u.cpl));
 	if (!ev)
 		return;
 	req_common(ev, req);
 	ev->u.cpl.cqe = req->cpl;
-	ev->u.cpl.latency_ns = req->t_done - req->t_fetch;
+	/* 0 if recording was switched on while the command ran. */
+	ev->u.cpl.latency_ns = req->t_fetch && req->t_done > req->t_fetch ?
+			       req->t_done - req->t_fetch : 0;
 	ev->u.cpl.opc = req->cmd.opc;
 	ev->u.cpl.fctype = ((const uint8_t *)&req->cmd)[4];
 	fdr_rec_commit(ev);
@@ -87,7 +89,8 @@ void fdr_record_cpl_slow(const struct fdr_req *req)
 void fdr_record_reg_slow(const struct fdr_ctrl *ctrl, bool write, uint32_t ofst, uint32_t size,
 			 uint64_t value)
 {
-	struct fdr_rec_event *ev = fdr_rec_begin(write ? FDR_REC_REG_WRITE : FDR_REC_REG_READ);
+	struct fdr_rec_event *ev = fdr_rec_begin_n(write ? FDR_REC_REG_WRITE : FDR_REC_REG_READ, 0,
+						   sizeof(ev->u.reg));
 
 	if (!ev)
 		return;
@@ -101,7 +104,7 @@ void fdr_record_reg_slow(const struct fdr_ctrl *ctrl, bool write, uint32_t ofst,
 
 void fdr_record_aen_slow(const struct fdr_ctrl *ctrl, uint32_t cdw0)
 {
-	struct fdr_rec_event *ev = fdr_rec_begin(FDR_REC_AEN);
+	struct fdr_rec_event *ev = fdr_rec_begin_n(FDR_REC_AEN, 0, sizeof(ev->u.cpl.cqe.cdw0));
 
 	if (!ev)
 		return;
@@ -114,12 +117,13 @@ void fdr_record_aen_slow(const struct fdr_ctrl *ctrl, uint32_t cdw0)
 void fdr_record_pdu_slow(uint32_t conn, uint16_t qid, uint16_t cntlid, bool tx, const void *hdr,
 			 uint32_t hlen)
 {
-	struct fdr_rec_event *ev = fdr_rec_begin(tx ? FDR_REC_PDU_TX : FDR_REC_PDU_RX);
+	struct fdr_rec_event *ev;
 
-	if (!ev)
-		return;
 	if (hlen > sizeof(ev->u.pdu.hdr))
 		hlen = sizeof(ev->u.pdu.hdr);
+	ev = fdr_rec_begin_n(tx ? FDR_REC_PDU_TX : FDR_REC_PDU_RX, 0, hlen);
+	if (!ev)
+		return;
 	ev->conn = conn;
 	ev->qid = qid;
 	ev->cntlid = cntlid;
@@ -130,19 +134,24 @@ void fdr_record_pdu_slow(uint32_t conn, uint16_t qid, uint16_t cntlid, bool tx, 
 
 void fdr_record_conn_slow(uint32_t conn, bool open, const char *text)
 {
-	struct fdr_rec_event *ev = fdr_rec_begin(open ? FDR_REC_CONNECT : FDR_REC_DISCONNECT);
+	struct fdr_rec_event *ev;
+	size_t n = text ? strnlen(text, sizeof(ev->u.text) - 1) : 0;
 
+	/* The text and its NUL. */
+	ev = fdr_rec_begin_n(open ? FDR_REC_CONNECT : FDR_REC_DISCONNECT, 0, (uint32_t)n + 1);
 	if (!ev)
 		return;
 	ev->conn = conn;
-	snprintf(ev->u.text, sizeof(ev->u.text), "%s", text ? text : "");
-	ev->len = (uint16_t)strlen(ev->u.text);
+	memcpy(ev->u.text, text ? text : "", n);
+	ev->u.text[n] = '\0';
+	ev->len = (uint16_t)n;
 	fdr_rec_commit(ev);
 }
 
 void fdr_record_action_slow(const struct fdr_req *req, const char *who, const char *what,
 			    uint8_t tap)
 {
+	/* Rare: all of the payload is cleared (the strings are shorter). */
 	struct fdr_rec_event *ev = fdr_rec_begin(FDR_REC_ACTION);
 
 	if (!ev)

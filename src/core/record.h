@@ -25,6 +25,12 @@ void fdr_record_pdu_slow(uint32_t conn, uint16_t qid, uint16_t cntlid, bool tx, 
 void fdr_record_conn_slow(uint32_t conn, bool open, const char *text);
 void fdr_record_action_slow(const struct fdr_req *req, const char *who, const char *what,
 			    uint8_t tap);
+/* The stamps of a command's fetch and completion (req->t_fetch, t_done),
+ * taken for its events only: 0 while recording is off. */
+static inline uint64_t fdr_record_stamp(void)
+{
+	return fdr_rec_on() ? fdr_rec_now() : 0;
+}
 #define FDR_RECORD(call) \
 	do { \
 		if (fdr_rec_on()) \
@@ -36,6 +42,10 @@ void fdr_record_action_slow(const struct fdr_req *req, const char *who, const ch
 			fdr_record_##call; \
 	} while (0)
 #else
+static inline uint64_t fdr_record_stamp(void)
+{
+	return 0;
+}
 #define FDR_RECORD(call) do { } while (0)
 #define FDR_RECORD_PDU(call) do { } while (0)
 #endif

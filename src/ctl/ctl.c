@@ -5,6 +5,10 @@
  * lines complete, so plug-in and rule changes never race each other.
  * Client sockets are non-blocking with an output buffer each: a client
  * that stops reading holds up nobody but itself.
+ *
+ * A reply may carry a descriptor (`record attach`: the recorder's ring for
+ * a live reader).  It is queued with the reply and goes out with SCM_RIGHTS
+ * on the reply's first byte, by the same non-blocking sends.
  */
 #include "ctl/ctl.h"
 
@@ -30,6 +34,7 @@
 #include <json-c/json.h>
 
 #include "recorder/recorder.h"
+#include "recorder/share.h"
 
 #include "common/log.h"
 #include "plugin/plugin_host.h"
@@ -42,6 +47,8 @@
 #define CTL_OUT_MAX (64u * 1024 * 1024)
 /* How much of a bad request is quoted back in an error. */
 #define CTL_QUOTE_MAX 64
+/* Descriptors that may wait to be sent on one connection. */
+#define CTL_MAX_PASS 4
 
 #ifndef JSON_C_TO_STRING_NOSLASHESCAPE
 #define JSON_C_TO_STRING_NOSLASHESCAPE 0
@@ -56,6 +63,14 @@ struct ctl_client {
 	bool eof;        /* no more requests; close once the output is out */
 	char *out;
 	size_t out_len, out_off, out_cap;
+	/* Bytes of output queued and sent since the connection began, and the
+	 * descriptors to send with the byte at stream position at. */
+	uint64_t out_queued, out_sent;
+	struct {
+		uint64_t at;
+		int fd;
+	} pass[CTL_MAX_PASS];
+	unsigned nr_pass;
 };
 
 struct fdr_ctl {
@@ -69,45 +84,6 @@ struct fdr_ctl {
 	unsigned nr_clients;
 	unsigned next_id;
 };
-
-/* ---- The default path ------------------------------------------------------ */
-
-static bool writable_dir(const char *dir)
-{
-	struct stat st;
-
-	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && access(dir, W_OK | X_OK) == 0;
-}
-
-void fdr_ctl_default_path(const char *port, char *buf, size_t len)
-{
-	fdr_run_default_path(port, "sock", buf, len);
-}
-
-void fdr_run_default_path(const char *port, const char *ext, char *buf, size_t len)
-{
-	char p[32];
-	size_t n = 0;
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-
-	if (!port || !*port)
-		port = FDR_CTL_DEFAULT_PORT;
-	/* A port is a number or a service name; keep the file name tame anyway. */
-	for (; *port && n < sizeof(p) - 1; port++, n++) {
-		bool tame = isalnum((unsigned char)*port) || *port == '-' || *port == '_' ||
-			    (*port == '.' && n > 0);
-
-		p[n] = tame ? *port : '_';
-	}
-	p[n] = '\0';
-
-	if (writable_dir("/run/frankendrive") || writable_dir("/run"))
-		snprintf(buf, len, "/run/frankendrive/%s.%s", p, ext);
-	else if (xdg && xdg[0] == '/' && writable_dir(xdg))
-		snprintf(buf, len, "%s/frankendrive/%s.%s", xdg, p, ext);
-	else
-		snprintf(buf, len, "/tmp/frankendrive-%s.%s", p, ext);
-}
 
 /* ---- JSON helpers ----------------------------------------------------------- */
 
@@ -249,6 +225,7 @@ static const struct {
 	{"rule del ID|NAME", "remove a fault rule"},
 	{"rule clear", "remove every fault rule"},
 	{"record on|off|status", "switch the flight recorder on or off, or show it"},
+	{"record attach", "hand the recorder's ring file to a live reader (nvmedump -i)"},
 };
 
 static struct json_object *cmd_help(void)
@@ -497,8 +474,58 @@ static struct json_object *cmd_rule(const char *verb, const char *rest)
 			 quote(verb, q, sizeof(q)));
 }
 
-/* The flight recorder's run-time switch; the ring file stays. */
-static struct json_object *cmd_record(const char *verb, const char *rest)
+#if FDR_HAVE_RECORDER
+/* The ring's figures, where the drive could open it for readers. */
+static void record_fields(struct json_object *r)
+{
+	struct fdr_rec_share_info si;
+
+	if (!fdr_rec_share_info(&si))
+		return;
+	json_object_object_add(r, "slots", ju64(si.nr_slots));
+	json_object_object_add(r, "head", ju64(si.head));
+}
+
+/* `record attach`: a descriptor of the ring file for a live reader, which
+ * maps it read-only and follows the ring on its own (the drive never
+ * waits for it). */
+static struct json_object *record_attach(int *pass_fd)
+{
+	struct fdr_rec_share_info si;
+	struct json_object *r;
+	char msg[160];
+	int fd;
+
+	if (!fdr_rec_on())
+		return reply_err("record attach: recording is off (frankendrive ctl record on)");
+	if (!fdr_rec_share_info(&si))
+		return reply_err("record attach: the drive could not open its ring file for "
+				 "readers (see its log)");
+	fd = fdr_rec_share_fd();
+	if (fd < 0)
+		return reply_err("record attach: %s", strerror(errno));
+	r = reply_ok();
+	json_object_object_add(r, "recording", json_object_new_boolean(1));
+	json_object_object_add(r, "slots", ju64(si.nr_slots));
+	json_object_object_add(r, "slot_size", json_object_new_int(FDR_REC_SLOT_SIZE));
+	json_object_object_add(r, "head", ju64(si.head));
+	json_object_object_add(r, "snaplen", ju64(si.snaplen));
+	json_object_object_add(r, "flags", ju64(si.flags));
+	json_object_object_add(r, "created_ns", ju64(si.created_wall_ns));
+	json_object_object_add(r, "pid", json_object_new_int64((int64_t)getpid()));
+	json_object_object_add(r, "path", jstr(si.path));
+	snprintf(msg, sizeof(msg), "ring of %" PRIu64 " slots passed, head %" PRIu64, si.nr_slots,
+		 si.head);
+	json_object_object_add(r, "message", json_object_new_string(msg));
+	*pass_fd = fd;
+	fdr_debug("ctl: ring handed to a live reader (head %" PRIu64 ")", si.head);
+	return r;
+}
+#endif
+
+/* The flight recorder's run-time switch (the ring file stays), and the
+ * ring for live readers. */
+static struct json_object *cmd_record(const char *verb, const char *rest, int *pass_fd)
 {
 #if FDR_HAVE_RECORDER
 	struct json_object *r;
@@ -508,21 +535,25 @@ static struct json_object *cmd_record(const char *verb, const char *rest)
 		return reply_err("record %s takes no arguments", verb);
 	if (!fdr_rec_configured())
 		return reply_err("record: the drive runs without a flight recorder (--no-record)");
+	if (!strcmp(verb, "attach"))
+		return record_attach(pass_fd);
 	if (!strcmp(verb, "on") || !strcmp(verb, "off")) {
 		on = !strcmp(verb, "on");
 		fdr_rec_set_enabled(on);
 		fdr_info("ctl: flight recorder %s", on ? "on" : "off");
 	} else if (strcmp(verb, "status") != 0) {
-		return reply_err("record: expected on, off or status");
+		return reply_err("record: expected on, off, status or attach");
 	}
 	r = reply_ok();
 	on = fdr_rec_on();
 	json_object_object_add(r, "recording", json_object_new_boolean(on));
+	record_fields(r);
 	json_object_object_add(r, "message", json_object_new_string(on ? "recording" : "not recording"));
 	return r;
 #else
 	(void)verb;
 	(void)rest;
+	(void)pass_fd;
 	return reply_err("record: built without the flight recorder (-Drecorder=false)");
 #endif
 }
@@ -550,8 +581,9 @@ static void next_word(const char **s, char *w, size_t wlen)
 	*s = p;
 }
 
-/* Execute one request line (NUL-terminated, no newline). */
-static struct json_object *ctl_execute(char *line)
+/* Execute one request line (NUL-terminated, no newline).  *pass_fd is
+ * set to a descriptor that goes out with the reply (else left alone). */
+static struct json_object *ctl_execute(char *line, int *pass_fd)
 {
 	char word[40], verb[40], q[CTL_QUOTE_MAX + 8];
 	const char *p = line;
@@ -585,7 +617,7 @@ static struct json_object *ctl_execute(char *line)
 	}
 	if (!strcmp(word, "record")) {
 		next_word(&p, verb, sizeof(verb));
-		return cmd_record(verb, p);
+		return cmd_record(verb, p, pass_fd);
 	}
 	return reply_err("unknown command '%s' (try help)", quote(word, q, sizeof(q)));
 }
@@ -598,6 +630,8 @@ static void client_close(struct fdr_ctl *c, unsigned i)
 
 	fdr_debug("ctl: client %u disconnected%s", cl->id,
 		  cl->in_len || cl->discarding ? " in the middle of a request" : "");
+	for (unsigned k = 0; k < cl->nr_pass; k++)
+		close(cl->pass[k].fd);
 	close(cl->fd);
 	free(cl->out);
 	free(cl);
@@ -605,14 +639,25 @@ static void client_close(struct fdr_ctl *c, unsigned i)
 	c->clients[c->nr_clients] = NULL;
 }
 
-/* Append a reply and its newline to the client's output.  -1: drop it. */
-static int client_queue(struct ctl_client *cl, struct json_object *reply)
+/* Append a reply and its newline to the client's output, with descriptor
+ * fd (or -1) to pass on its first byte; the client owns fd from here on.
+ * -1: drop the client. */
+static int client_queue_fd(struct ctl_client *cl, struct json_object *reply, int fd)
 {
-	const char *s = json_object_to_json_string_ext(
-		reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	size_t n = s ? strlen(s) : 0;
+	const char *s;
+	size_t n;
 	int rc = 0;
 
+	if (fd >= 0 && cl->nr_pass == CTL_MAX_PASS) {
+		close(fd);
+		fd = -1;
+		json_object_put(reply);
+		reply = reply_err("%u descriptors already wait to be read on this connection",
+				  CTL_MAX_PASS);
+	}
+	s = json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN |
+							  JSON_C_TO_STRING_NOSLASHESCAPE);
+	n = s ? strlen(s) : 0;
 	if (!s) {
 		s = "{\"ok\":false,\"error\":\"out of memory\"}";
 		n = strlen(s);
@@ -644,19 +689,66 @@ static int client_queue(struct ctl_client *cl, struct json_object *reply)
 		memcpy(cl->out + cl->out_len, s, n);
 		cl->out[cl->out_len + n] = '\n';
 		cl->out_len += n + 1;
+		if (fd >= 0) {
+			cl->pass[cl->nr_pass].at = cl->out_queued;
+			cl->pass[cl->nr_pass++].fd = fd;
+			fd = -1;
+		}
+		cl->out_queued += n + 1;
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	json_object_put(reply);
 	return rc;
+}
+
+static int client_queue(struct ctl_client *cl, struct json_object *reply)
+{
+	return client_queue_fd(cl, reply, -1);
+}
+
+/* send(), with fd passed on the first byte. */
+static ssize_t send_with_fd(int sock, const char *buf, size_t len, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctrl;
+	struct iovec iov = {.iov_base = (void *)buf, .iov_len = len};
+	struct msghdr mh = {
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = ctrl.buf,
+		.msg_controllen = sizeof(ctrl.buf),
+	};
+	struct cmsghdr *cm;
+
+	memset(&ctrl, 0, sizeof(ctrl));
+	cm = CMSG_FIRSTHDR(&mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
 /* Send what the socket takes.  -1: the client is gone. */
 static int client_flush(struct ctl_client *cl)
 {
 	while (cl->out_off < cl->out_len) {
-		ssize_t w = send(cl->fd, cl->out + cl->out_off, cl->out_len - cl->out_off,
-				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		size_t len = cl->out_len - cl->out_off;
+		bool with_fd = cl->nr_pass && cl->pass[0].at == cl->out_sent;
+		unsigned next = with_fd ? 1 : 0;
+		ssize_t w;
 
+		/* A send stops where the next descriptor goes. */
+		if (next < cl->nr_pass && cl->pass[next].at - cl->out_sent < len)
+			len = (size_t)(cl->pass[next].at - cl->out_sent);
+		if (with_fd)
+			w = send_with_fd(cl->fd, cl->out + cl->out_off, len, cl->pass[0].fd);
+		else
+			w = send(cl->fd, cl->out + cl->out_off, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -664,7 +756,14 @@ static int client_flush(struct ctl_client *cl)
 				return 0;
 			return -1;
 		}
+		if (with_fd && w > 0) {
+			/* The peer holds its own reference now. */
+			close(cl->pass[0].fd);
+			memmove(&cl->pass[0], &cl->pass[1], (cl->nr_pass - 1) * sizeof(cl->pass[0]));
+			cl->nr_pass--;
+		}
 		cl->out_off += (size_t)w;
+		cl->out_sent += (uint64_t)w;
 	}
 	cl->out_off = cl->out_len = 0;
 	/* Give back what a big reply took. */
@@ -685,6 +784,8 @@ static int client_lines(struct ctl_client *cl)
 	for (;;) {
 		char *nl = memchr(cl->in + start, '\n', cl->in_len - start);
 		char *line = cl->in + start;
+		struct json_object *reply;
+		int pass_fd = -1;
 		size_t len;
 
 		if (!nl)
@@ -711,7 +812,8 @@ static int client_lines(struct ctl_client *cl)
 			continue;
 		}
 		fdr_debug("ctl: client %u: %s", cl->id, logsafe(line, lr, sizeof(lr)));
-		if (client_queue(cl, ctl_execute(line)))
+		reply = ctl_execute(line, &pass_fd);
+		if (client_queue_fd(cl, reply, pass_fd))
 			return -1;
 	}
 	if (start) {

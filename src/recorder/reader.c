@@ -8,6 +8,15 @@
  * as the drive writes it.  A slot is taken only if its seq is the one
  * expected and is unchanged after the copy (a seqlock read); everything
  * else is counted as lost.
+ *
+ * A live reader (nvmedump -i) gets the ring as a descriptor from the
+ * drive's control socket (fdr_rec_reader_open_fd) and starts where it
+ * likes (fdr_rec_reader_seek).  The drive never waits for a reader: one
+ * that falls more than the ring's size behind loses what was overwritten,
+ * and counts it.  head is written by every event, so the reader loads it
+ * only when it needs to (fallen behind, a slot being written, or every
+ * REFRESH_EVERY events), not per event and not per poll of a reader that
+ * caught up: each load takes the cache line away from the writers.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +46,8 @@
  * the writer looks dead: the slot was begun longer than this ago, or the
  * reader has been stuck on it for this long. */
 #define STALL_NS 1000000000ull
+/* Reload head at least this often (events), to notice a lap early. */
+#define REFRESH_EVERY 256u
 
 struct fdr_rec_reader {
 	void *map;
@@ -47,6 +58,9 @@ struct fdr_rec_reader {
 	bool is_static; /* a core file: nothing is being written */
 	uint64_t next_seq;
 	uint64_t lost;
+	uint64_t head_seen;     /* head as last loaded */
+	unsigned since_refresh; /* events taken since */
+	unsigned quiet_polls;   /* next() calls that found nothing, in a row */
 	/* The incomplete slot we are waiting for, and since when. */
 	uint64_t stall_seq;
 	uint64_t stall_since_ns;
@@ -146,7 +160,8 @@ static const struct fdr_rec_file_hdr *scan_core(const char *map, size_t len)
 	return NULL;
 }
 
-struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t errlen)
+/* Map the file behind fd (not closed here) and find the ring in it. */
+static struct fdr_rec_reader *reader_map(int fd, const char *path, char *err, size_t errlen)
 {
 	struct fdr_rec_reader *r;
 	struct stat st;
@@ -154,32 +169,22 @@ struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t e
 	size_t len;
 	const struct fdr_rec_file_hdr *h;
 	bool is_static = false;
-	int fd;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fdr_rec_errf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
 	if (fstat(fd, &st) < 0) {
 		fdr_rec_errf(err, errlen, "%s: %s", path, strerror(errno));
-		close(fd);
 		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		fdr_rec_errf(err, errlen, "%s: not a regular file", path);
-		close(fd);
 		return NULL;
 	}
 	if ((uint64_t)st.st_size < FDR_REC_HDR_SIZE) {
 		fdr_rec_errf(err, errlen, "%s: too short for a ring (%lld bytes, header is %d)",
 			path, (long long)st.st_size, FDR_REC_HDR_SIZE);
-		close(fd);
 		return NULL;
 	}
 	len = (size_t)st.st_size;
 	map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
-	close(fd);
 	if (map == MAP_FAILED) {
 		fdr_rec_errf(err, errlen, "%s: cannot map: %s", path, strerror(errno));
 		return NULL;
@@ -219,6 +224,31 @@ struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t e
 	return r;
 }
 
+struct fdr_rec_reader *fdr_rec_reader_open(const char *path, char *err, size_t errlen)
+{
+	struct fdr_rec_reader *r;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fdr_rec_errf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	r = reader_map(fd, path, err, errlen);
+	close(fd);
+	return r;
+}
+
+struct fdr_rec_reader *fdr_rec_reader_open_fd(int fd, const char *name, char *err,
+					      size_t errlen)
+{
+	if (fd < 0) {
+		fdr_rec_errf(err, errlen, "%s: no descriptor", name ? name : "ring");
+		return NULL;
+	}
+	return reader_map(fd, name ? name : "ring", err, errlen);
+}
+
 void fdr_rec_reader_close(struct fdr_rec_reader *r)
 {
 	if (!r)
@@ -235,6 +265,36 @@ const struct fdr_rec_file_hdr *fdr_rec_reader_hdr(const struct fdr_rec_reader *r
 uint64_t fdr_rec_reader_lost(const struct fdr_rec_reader *r)
 {
 	return r->lost;
+}
+
+uint64_t fdr_rec_reader_head(const struct fdr_rec_reader *r)
+{
+	return hdr_head(r->hdr);
+}
+
+uint64_t fdr_rec_reader_tell(const struct fdr_rec_reader *r)
+{
+	return r->next_seq;
+}
+
+void fdr_rec_reader_seek(struct fdr_rec_reader *r, uint64_t seq)
+{
+	r->next_seq = seq;
+	r->head_seen = 0;
+	r->since_refresh = REFRESH_EVERY; /* load head before the next slot */
+	r->stalled = false;
+}
+
+void fdr_rec_reader_writers_gone(struct fdr_rec_reader *r)
+{
+	r->is_static = true;
+}
+
+bool fdr_rec_reader_ready(const struct fdr_rec_reader *r)
+{
+	const char *slot = r->slots + (r->next_seq % r->nr_slots) * FDR_REC_SLOT_SIZE;
+
+	return load_u64(slot, __ATOMIC_RELAXED) == r->next_seq + 1;
 }
 
 /* The slot of next_seq is claimed but not complete: is its writer gone? */
@@ -261,6 +321,19 @@ static bool writer_gone(struct fdr_rec_reader *r, const char *slot, uint64_t v)
 	return now - r->stall_since_ns > STALL_NS;
 }
 
+/* Load head; whatever fell out of the ring's window since is lost. */
+static void refresh_head(struct fdr_rec_reader *r)
+{
+	uint64_t head = hdr_head(r->hdr), nr = r->nr_slots;
+
+	r->head_seen = head;
+	r->since_refresh = 0;
+	if (head > nr && r->next_seq < head - nr) {
+		r->lost += (head - nr) - r->next_seq;
+		r->next_seq = head - nr;
+	}
+}
+
 int fdr_rec_reader_next(struct fdr_rec_reader *r, struct fdr_rec_event *ev)
 {
 	uint64_t nr;
@@ -269,16 +342,11 @@ int fdr_rec_reader_next(struct fdr_rec_reader *r, struct fdr_rec_event *ev)
 		return -1;
 	nr = r->nr_slots;
 	for (;;) {
-		uint64_t head = hdr_head(r->hdr);
 		const char *slot;
-		uint64_t v, v2;
+		uint64_t v, v2, before;
 
-		if (head > nr && r->next_seq < head - nr) {
-			r->lost += (head - nr) - r->next_seq;
-			r->next_seq = head - nr;
-		}
-		if (r->next_seq >= head)
-			return 0;
+		if (r->since_refresh >= REFRESH_EVERY)
+			refresh_head(r); /* a lap is noticed within this many */
 
 		slot = r->slots + (r->next_seq % nr) * FDR_REC_SLOT_SIZE;
 		v = load_u64(slot, __ATOMIC_ACQUIRE);
@@ -287,6 +355,8 @@ int fdr_rec_reader_next(struct fdr_rec_reader *r, struct fdr_rec_event *ev)
 			rec_fence(__ATOMIC_ACQUIRE);
 			v2 = load_u64(slot, __ATOMIC_RELAXED);
 			r->next_seq++;
+			r->since_refresh++;
+			r->quiet_polls = 0;
 			if (v2 == v) {
 				r->stalled = false;
 				return 1;
@@ -294,6 +364,24 @@ int fdr_rec_reader_next(struct fdr_rec_reader *r, struct fdr_rec_event *ev)
 			r->lost++; /* overwritten while copied */
 			continue;
 		}
+		/*
+		 * Not the expected lap.  A slot that still holds an older lap,
+		 * or was never written (seq 0 and no stamp: the ring's first
+		 * lap), means the event is not committed yet and the ring has
+		 * not lapped us: nothing new, no need to load head.  (seq 0
+		 * with a stamp is a writer of some lap at work: look.)  Every
+		 * 64th poll looks anyway, for a writer that died in between.
+		 */
+		if ((v ? v < r->next_seq + 1 : slot_wall_ns_racy(slot) == 0) && !r->is_static &&
+		    (++r->quiet_polls & 63))
+			return 0;
+		/* See whether the ring left us behind. */
+		before = r->next_seq;
+		refresh_head(r);
+		if (r->next_seq != before)
+			continue;
+		if (r->next_seq >= r->head_seen)
+			return 0; /* nothing new */
 		if (v > r->next_seq + 1) {
 			/* Already reused by a later lap. */
 			r->lost++;

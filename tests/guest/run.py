@@ -350,7 +350,8 @@ class Run:
     def hook_env(self):
         env = dict(os.environ)
         env.update(FDR_OUT=self.out, FDR_TARGET=self.target, FDR_SCENARIO=self.sc.name,
-                   FDR_PLUGIN_DIR=self.plugin_dir(), FDR_DRIVE_EXE=self.args.drive)
+                   FDR_PLUGIN_DIR=self.plugin_dir(), FDR_DRIVE_EXE=self.args.drive,
+                   FDR_BUILDDIR=os.path.abspath(self.args.builddir))
         if self.drive:
             env.update(FDR_DRIVE_PID=str(self.drive.proc.pid if self.drive.alive() else ""),
                        FDR_DRIVE_LOG=self.drive.logpath, FDR_PORT=str(self.drive.port))

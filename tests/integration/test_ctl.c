@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,6 +31,8 @@
 #include <unistd.h>
 
 #include <json-c/json.h>
+
+#include <frankendrive/recorder.h>
 
 /* snprintf into an array, failing the test if it does not fit. */
 #define FMT(buf, ...)                                                              \
@@ -1098,6 +1101,165 @@ static int run_drive_briefly(const char *const *extra, int timeout_ms, char *log
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* One reply line and the descriptor passed with it (*pfd, -1 if none),
+ * a byte at a time like recv_reply. */
+static struct json_object *recv_reply_fd(int fd, int *pfd)
+{
+	char buf[8192];
+	size_t len = 0;
+	struct json_object *j, *ok;
+
+	*pfd = -1;
+	for (;;) {
+		union {
+			char b[CMSG_SPACE(sizeof(int) * 4)];
+			struct cmsghdr align;
+		} ctrl;
+		struct iovec iov = {.iov_base = buf + len, .iov_len = 1};
+		struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1,
+				    .msg_control = ctrl.b, .msg_controllen = sizeof(ctrl.b)};
+		ssize_t r = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			fail_msg("no reply (%s)", r ? strerror(errno) : "closed");
+		for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm; cm = CMSG_NXTHDR(&mh, cm)) {
+			assert_int_equal(cm->cmsg_level, SOL_SOCKET);
+			assert_int_equal(cm->cmsg_type, SCM_RIGHTS);
+			/* One descriptor, on the reply's first byte. */
+			assert_int_equal(cm->cmsg_len, CMSG_LEN(sizeof(int)));
+			assert_int_equal(len, 0);
+			assert_int_equal(*pfd, -1);
+			memcpy(pfd, CMSG_DATA(cm), sizeof(int));
+		}
+		if (buf[len] == '\n')
+			break;
+		if (++len == sizeof(buf) - 1)
+			fail_msg("reply too long");
+	}
+	buf[len] = '\0';
+	j = json_tokener_parse(buf);
+	if (!j || !json_object_object_get_ex(j, "ok", &ok))
+		fail_msg("not a reply: %s", buf);
+	return j;
+}
+
+/* The mapped ring's head. */
+static uint64_t mapped_head(const void *map)
+{
+	return __atomic_load_n((const uint64_t *)(const void *)((const char *)map +
+			       offsetof(struct fdr_rec_file_hdr, head)), __ATOMIC_ACQUIRE);
+}
+
+/* `record attach`: the ring file's descriptor (read-only) for live readers. */
+static void test_record_attach(void **state)
+{
+	struct fdr_host_ctrl *ctrl;
+	struct json_object *j, *st;
+	struct stat sb;
+	uint64_t slots, head0, head1;
+	void *map;
+	size_t len;
+	int fd, rfd, rfd2, nofd;
+	struct cli c;
+	uint16_t wst[4];
+
+	fd = sock_connect(g_sock);
+	send_raw(fd, "record attach\n", 14);
+	j = recv_reply_fd(fd, &rfd);
+	if (!j_ok(j) && strstr(j_str(j, "error"), "built without the flight recorder")) {
+		/* -Drecorder=false: refused, and no descriptor. */
+		assert_int_equal(rfd, -1);
+		json_object_put(j);
+		close(fd);
+		return;
+	}
+	assert_reply_ok(j);
+	if (rfd < 0)
+		fail_msg("no descriptor with %s", json_object_to_json_string(j));
+	slots = (uint64_t)j_int(j, "slots");
+	head0 = (uint64_t)j_int(j, "head");
+	assert_int_equal(slots, 10000); /* the default */
+	assert_int_equal(j_int(j, "slot_size"), FDR_REC_SLOT_SIZE);
+	assert_int_equal(j_int(j, "pid"), g_drive.pid);
+	assert_non_null(strstr(j_str(j, "path"), "/ring"));
+	assert_non_null(strstr(j_str(j, "message"), "10000 slots"));
+	json_object_put(j);
+
+	/* The ring file, read-only: it maps for reading, never for writing. */
+	assert_int_equal(fstat(rfd, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	len = FDR_REC_HDR_SIZE + slots * FDR_REC_SLOT_SIZE;
+	assert_int_equal((uint64_t)sb.st_size, len);
+	assert_int_equal(fcntl(rfd, F_GETFL) & O_ACCMODE, O_RDONLY);
+	assert_true(fcntl(rfd, F_GETFD) & FD_CLOEXEC);
+	assert_true(mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, rfd, 0) == MAP_FAILED);
+	assert_int_equal(errno, EACCES);
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, rfd, 0);
+	assert_true(map != MAP_FAILED);
+	assert_true(((const struct fdr_rec_file_hdr *)map)->magic == FDR_REC_MAGIC);
+	assert_int_equal(((const struct fdr_rec_file_hdr *)map)->pid, g_drive.pid);
+	assert_true(mapped_head(map) >= head0);
+
+	/* The drive writes on, the mapping follows, `record status` agrees. */
+	ctrl = itest_connect(&g_drive, 1, 16);
+	do_writes(fdr_host_ioq(ctrl, 0), 4, wst);
+	fdr_host_disconnect(ctrl);
+	head1 = mapped_head(map);
+	assert_true(head1 >= head0 + 8); /* 4 commands, 4 completions at least */
+	st = req("record status");
+	assert_reply_ok(st);
+	assert_int_equal((uint64_t)j_int(st, "head"), mapped_head(map));
+	assert_int_equal((uint64_t)j_int(st, "slots"), slots);
+	json_object_put(st);
+	munmap(map, len);
+	close(rfd);
+
+	/* Pipelined on one connection: each attach its own descriptor, other
+	 * replies none. */
+	send_raw(fd, "record attach\nhelp\nrecord attach\n", 33);
+	j = recv_reply_fd(fd, &rfd);
+	assert_reply_ok(j);
+	json_object_put(j);
+	j = recv_reply_fd(fd, &nofd);
+	assert_reply_ok(j);
+	assert_int_equal(nofd, -1);
+	json_object_put(j);
+	j = recv_reply_fd(fd, &rfd2);
+	assert_reply_ok(j);
+	json_object_put(j);
+	assert_true(rfd >= 0 && rfd2 >= 0 && rfd != rfd2);
+	close(rfd);
+	close(rfd2);
+
+	/* Errors carry no descriptor. */
+	send_raw(fd, "record attach now\n", 18);
+	j = recv_reply_fd(fd, &nofd);
+	assert_reply_err(j, "takes no arguments");
+	assert_int_equal(nofd, -1);
+	json_object_put(j);
+	expect_ok("record off");
+	send_raw(fd, "record attach\n", 14);
+	j = recv_reply_fd(fd, &nofd);
+	assert_reply_err(j, "recording is off");
+	assert_int_equal(nofd, -1);
+	json_object_put(j);
+	st = req("record status");
+	assert_false(json_object_get_boolean(json_object_object_get(st, "recording")));
+	assert_int_equal((uint64_t)j_int(st, "slots"), slots); /* still shown */
+	json_object_put(st);
+	expect_ok("record on");
+	expect_err("record frob", "expected on, off, status or attach");
+	close(fd);
+
+	/* The client prints the message; the descriptor goes nowhere. */
+	CLI(&c, "--socket", g_sock, "record", "attach");
+	assert_int_equal(c.status, 0);
+	assert_non_null(strstr(c.out, "ring of 10000 slots passed"));
+	assert_alive();
+}
+
 static void test_socket_taken(void **state)
 {
 	char arg[PATH_MAX + 8], log[8192];
@@ -1218,6 +1380,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_two_clients, test_clean),
 		cmocka_unit_test_teardown(test_concurrent_clients, test_clean),
 		cmocka_unit_test_teardown(test_many_clients, test_clean),
+		cmocka_unit_test_teardown(test_record_attach, test_clean),
 		cmocka_unit_test_teardown(test_socket_taken, test_clean),
 		cmocka_unit_test(test_socket_stale),
 		cmocka_unit_test(test_default_path),

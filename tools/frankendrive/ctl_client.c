@@ -51,6 +51,8 @@ static void ctl_usage(FILE *f)
 		"  rule del ID|NAME                 remove a rule (by id or name=)\n"
 		"  rule clear                       remove every rule\n"
 		"  record on|off|status             switch the flight recorder, or show it\n"
+		"  record attach                    pass the recorder's ring to a live reader\n"
+		"                                   (nvmedump -i does; here it is only shown)\n"
 		"\n"
 		"Options:\n"
 		"  -s, --socket PATH   the drive's control socket (its --ctl PATH)\n"

@@ -19,6 +19,7 @@
 #include "options.h"
 #include "plugin/plugin_host.h"
 #include "recorder/recorder.h"
+#include "recorder/share.h"
 #include "rules/rules.h"
 #include "transport/tcp/tcp.h"
 
@@ -256,6 +257,9 @@ static int start_recorder(struct drive *d, char *err, size_t errlen)
 		return -1;
 	}
 	fdr_info("flight recorder: last %llu events in %s", (unsigned long long)ro.nr_slots, path);
+	/* Live readers (nvmedump -i) get the ring through the control socket. */
+	if (fdr_rec_share_init(path, rerr, sizeof(rerr)))
+		fdr_warn("flight recorder: live readers cannot attach: %s", rerr);
 	return 0;
 }
 #else
@@ -291,6 +295,7 @@ static void shutdown_drive(struct drive *d)
 	}
 #if FDR_HAVE_RECORDER
 	fdr_rec_close(); /* no reactor can write any more */
+	fdr_rec_share_fini(); /* the control socket is gone */
 #endif
 	/* Destroying the namespaces flushes file backends to stable storage. */
 	fdr_target_destroy(d->target);

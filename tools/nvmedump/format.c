@@ -344,3 +344,21 @@ size_t nvmedump_format(const struct fdr_rec_event *ev, char *buf, size_t len)
 					   o.pos < len ? len - o.pos : 0);
 	return head + body;
 }
+
+bool nvmedump_snap(struct fdr_rec_event *ev, uint32_t snaplen)
+{
+	size_t n = ev->len < sizeof(ev->u.data.bytes) ? ev->len : sizeof(ev->u.data.bytes);
+
+	if (ev->kind != FDR_REC_DATA)
+		return true;
+	if (ev->u.data.offset >= snaplen)
+		return false;
+	if ((uint64_t)ev->u.data.offset + ev->len > snaplen) {
+		uint32_t keep = snaplen - ev->u.data.offset;
+
+		if (keep < n)
+			memset(ev->u.data.bytes + keep, 0, n - keep);
+		ev->len = (uint16_t)keep;
+	}
+	return true;
+}

@@ -13,6 +13,7 @@
 #ifndef NVMEDUMP_FORMAT_H
 #define NVMEDUMP_FORMAT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,13 @@ size_t nvmedump_format_body(const struct fdr_rec_event *ev, char *buf, size_t le
 /* A latency as the CPL lines show it: "850ns", "12.3us", "4.56ms",
  * "1.234s" (truncated, not rounded). */
 size_t nvmedump_format_latency(uint64_t ns, char *buf, size_t len);
+
+/*
+ * nvmedump -s: keep at most snaplen bytes of each command's data.  A DATA
+ * event that starts at or beyond snaplen is dropped (returns false), one
+ * that crosses it is cut to end there; every other event is left alone
+ * (returns true).
+ */
+bool nvmedump_snap(struct fdr_rec_event *ev, uint32_t snaplen);
 
 #endif

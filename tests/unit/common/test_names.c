@@ -544,7 +544,8 @@ static void expect_parse_fails(const char *text)
 	int rc = nvme_opc_parse(text, &admin, &opc);
 
 	if (rc != -1)
-		fail_msg("parse \"%s\" should fail, got rc %d opc 0x%02x", text, rc, opc);
+		fail_msg("parse \"%s\" should fail, got rc %d opc 0x%02x", text ? text : "(null)",
+			 rc, opc);
 	/* Outputs untouched on failure */
 	assert_true(admin);
 	assert_int_equal(opc, 0x5a);
