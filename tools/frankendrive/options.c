@@ -50,6 +50,8 @@ void fdr_options_usage(FILE *f, const char *prog)
 		"      --record PATH          ring file (default /run/frankendrive/PORT.ring, PORT\n"
 		"                             the first listen port); read it with nvmedump -r\n"
 		"      --record-events N      events kept (default 10000)\n"
+		"      --record-size BYTES    or: the ring file's size, e.g. 64M (events of\n"
+		"                             256 bytes after a 4 KiB header)\n"
 		"      --record-snaplen BYTES data bytes recorded per command (default 0: none)\n"
 		"      --record-redact        zero host memory addresses (PRP/SGL) in records\n"
 		"      --record-pdus          also record NVMe/TCP PDU headers\n"
@@ -271,6 +273,7 @@ enum {
 	OPT_RECORD,
 	OPT_NO_RECORD,
 	OPT_RECORD_EVENTS,
+	OPT_RECORD_SIZE,
 	OPT_RECORD_SNAPLEN,
 	OPT_RECORD_REDACT,
 	OPT_RECORD_PDUS,
@@ -298,6 +301,7 @@ static const struct option long_opts[] = {
 	{"record", required_argument, NULL, OPT_RECORD},
 	{"no-record", no_argument, NULL, OPT_NO_RECORD},
 	{"record-events", required_argument, NULL, OPT_RECORD_EVENTS},
+	{"record-size", required_argument, NULL, OPT_RECORD_SIZE},
 	{"record-snaplen", required_argument, NULL, OPT_RECORD_SNAPLEN},
 	{"record-redact", no_argument, NULL, OPT_RECORD_REDACT},
 	{"record-pdus", no_argument, NULL, OPT_RECORD_PDUS},
@@ -464,6 +468,17 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 				return -1;
 			}
 			o->record_events = sz;
+			break;
+		case OPT_RECORD_SIZE:
+			/* The ring file: a 4 KiB header and 256-byte slots
+			 * (include/frankendrive/recorder.h); what is left over
+			 * below a whole slot is not used. */
+			if (fdr_parse_size(optarg, &sz) || sz < 4096 + 16 * 256ull ||
+			    (sz - 4096) / 256 > (1ull << 24)) {
+				snprintf(err, errlen, "--record-size %s: expected 8K to 4G", optarg);
+				return -1;
+			}
+			o->record_events = (sz - 4096) / 256;
 			break;
 		case OPT_RECORD_SNAPLEN:
 			if (fdr_parse_size(optarg, &sz) || sz > FDR_MAX_SNAPLEN) {

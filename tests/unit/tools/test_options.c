@@ -148,6 +148,29 @@ static void test_sizes(void **state)
 	assert_int_equal(fdr_parse_size("", &v), -1);
 }
 
+/* The ring by count or by bytes: the last of the two wins. */
+static void test_record_size(void **state)
+{
+	struct fdr_options o;
+	char err[256] = "";
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), NULL), 0);
+	assert_true(o.record_events == 10000);
+	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--record-size", "64M", NULL), 0);
+	assert_true(o.record_events == ((64ull << 20) - 4096) / 256);
+	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--record-size", "1M", "--record-events", "500",
+			       NULL), 0);
+	assert_true(o.record_events == 500);
+	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--record-size", "4K", NULL), -1);
+	assert_non_null(strstr(err, "--record-size 4K"));
+	assert_int_equal(parse(&o, err, sizeof(err), "--record-size", "8T", NULL), -1);
+	assert_int_equal(parse(&o, err, sizeof(err), "--record-size", "lots", NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_bad_input),
 		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_record_size),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
