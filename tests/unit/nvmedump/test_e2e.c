@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "e2e_util.h"
+
 #include "recorder/recorder.h"
 
 static const char *nvmedump;
@@ -52,17 +54,6 @@ static void emit_pair(uint16_t i)
 	fdr_rec_commit(ev);
 }
 
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
 
 /* Run nvmedump with args (shell words); exit code, stdout in out, stderr in err. */
 static int run(const char *args)
@@ -70,12 +61,10 @@ static int run(const char *args)
 	char cmd[1024];
 	int st;
 
-	snprintf(cmd, sizeof(cmd), "'%s' %s >'%s' 2>'%s'", nvmedump, args, outf, errf);
-	st = system(cmd);
-	slurp(outf, out, sizeof(out));
-	slurp(errf, err, sizeof(err));
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	snprintf(cmd, sizeof(cmd), "'%s' %s", nvmedump, args);
+	st = e2e_system(cmd, outf, out, sizeof(out), errf, err, sizeof(err));
+	assert_true(st >= 0);
+	return st;
 }
 
 static int lines(const char *s)
@@ -233,7 +222,7 @@ static void test_follow(void **state)
 	close(pfd[0]);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	slurp(errf, err, sizeof(err));
+	e2e_slurp(errf, err, sizeof(err));
 	assert_non_null(strstr(err, "1 events shown, 8 lost"));
 }
 

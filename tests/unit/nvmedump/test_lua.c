@@ -23,37 +23,19 @@
 
 #include <cmocka.h>
 
+#include "e2e_util.h"
+
 #include "recorder/recorder.h"
 
 static const char *nvmedump, *lua, *tshark;
 static char dir[64], ring[128], pcap[128], outf[128], errf[128];
 static char out[65536], err[16384];
 
-static void slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "r");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-}
 
 /* Run a shell command; exit code, stdout in out, stderr in err. */
 static int run(const char *cmd)
 {
-	char full[4096];
-	int st;
-
-	snprintf(full, sizeof(full), "%s >'%s' 2>'%s'", cmd, outf, errf);
-	st = system(full);
-	slurp(outf, out, sizeof(out));
-	slurp(errf, err, sizeof(err));
-	if (!WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+	return e2e_system(cmd, outf, out, sizeof(out), errf, err, sizeof(err));
 }
 
 /*

@@ -25,6 +25,8 @@
 
 #include <cmocka.h>
 
+#include "e2e_util.h"
+
 #include <frankendrive/nvme.h>
 #include <frankendrive/nvme_tcp.h>
 
@@ -237,35 +239,20 @@ static int write_ring(void)
 
 /* ---- Running things ---- */
 
-static size_t slurp(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t n = 0;
-
-	if (f) {
-		n = fread(buf, 1, len - 1, f);
-		fclose(f);
-	}
-	buf[n] = '\0';
-	return n;
-}
 
 /* Run a shell command line; exit code, its stdout in out, stderr in err. */
 static int __attribute__((format(printf, 1, 2))) sh(const char *fmt, ...)
 {
-	char cmd[2048], line[2400];
+	char cmd[2048];
 	va_list ap;
 	int st;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	snprintf(line, sizeof(line), "(%s) >'%s' 2>'%s'", cmd, outf, errf);
-	st = system(line);
-	slurp(outf, out, sizeof(out));
-	slurp(errf, err, sizeof(err));
-	assert_true(WIFEXITED(st));
-	return WEXITSTATUS(st);
+	st = e2e_system(cmd, outf, out, sizeof(out), errf, err, sizeof(err));
+	assert_true(st >= 0);
+	return st;
 }
 
 static char *dup_out(void)
@@ -383,7 +370,7 @@ static void test_bad_files(void **state)
 
 	(void)state;
 	assert_int_equal(sh("'%s' -r '%s' -w '%s'", nvmedump, ring, pcap), 0);
-	n = slurp(pcap, buf, sizeof(buf));
+	n = e2e_slurp(pcap, buf, sizeof(buf));
 	assert_true(n > 1000);
 	snprintf(bad, sizeof(bad), "%s/bad.pcapng", dir);
 
