@@ -33,6 +33,12 @@ struct fdr_reactor {
 	struct fdr_timer *timers; /* sorted by deadline */
 	struct fdr_defer *defer_head;
 	struct fdr_defer *defer_tail;
+	struct fdr_poller *pollers;
+	struct fdr_poller *poll_next; /* iteration cursor, moved by del */
+	uint64_t poll_last_work_ns;
+	int poll_sleep_ms; /* current idle sleep; 0: busy */
+	uint64_t poll_rounds;
+	uint64_t poll_busy;
 	volatile int stop;
 	pthread_t thread;
 	bool has_thread;
@@ -234,10 +240,88 @@ static void run_deferred(struct fdr_reactor *r)
 	}
 }
 
+void fdr_reactor_poller_add(struct fdr_reactor *r, struct fdr_poller *p)
+{
+	if (p->added)
+		return;
+	p->added = true;
+	p->next = r->pollers;
+	r->pollers = p;
+	fdr_reactor_poller_kick(r);
+}
+
+void fdr_reactor_poller_del(struct fdr_reactor *r, struct fdr_poller *p)
+{
+	if (!p->added)
+		return;
+	for (struct fdr_poller **pp = &r->pollers; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	if (r->poll_next == p)
+		r->poll_next = p->next;
+	p->added = false;
+	p->next = NULL;
+}
+
+void fdr_reactor_poller_kick(struct fdr_reactor *r)
+{
+	r->poll_last_work_ns = fdr_now_ns();
+	r->poll_sleep_ms = 0;
+}
+
+void fdr_reactor_poller_stats(const struct fdr_reactor *r, uint64_t *rounds, uint64_t *busy)
+{
+	*rounds = __atomic_load_n(&r->poll_rounds, __ATOMIC_RELAXED);
+	*busy = __atomic_load_n(&r->poll_busy, __ATOMIC_RELAXED);
+}
+
+static void run_pollers(struct fdr_reactor *r)
+{
+	int work = 0;
+
+	if (!r->pollers)
+		return;
+	for (struct fdr_poller *p = r->pollers; p; p = r->poll_next) {
+		r->poll_next = p->next;
+		int n = p->fn(p);
+		if (n > 0)
+			work += n;
+	}
+	r->poll_next = NULL;
+	__atomic_store_n(&r->poll_rounds, r->poll_rounds + 1, __ATOMIC_RELAXED);
+	if (work) {
+		__atomic_store_n(&r->poll_busy, r->poll_busy + 1, __ATOMIC_RELAXED);
+		fdr_reactor_poller_kick(r);
+	}
+}
+
+/* How long the loop may sleep for the pollers' sake. */
+static int poll_timeout(struct fdr_reactor *r)
+{
+	if (!r->pollers)
+		return -1;
+	if (fdr_now_ns() - r->poll_last_work_ns < FDR_POLL_IDLE_NS)
+		return 0;
+	/* Idle: sleep, longer each round that finds nothing. */
+	if (r->poll_sleep_ms == 0)
+		r->poll_sleep_ms = FDR_POLL_SLEEP_MIN_MS;
+	else if (r->poll_sleep_ms < FDR_POLL_SLEEP_MAX_MS)
+		r->poll_sleep_ms *= 2;
+	return r->poll_sleep_ms;
+}
+
 static int timeout_for(struct fdr_reactor *r, int timeout_ms)
 {
+	int pt;
+
 	if (r->defer_head)
 		return 0;
+	pt = poll_timeout(r);
+	if (pt >= 0 && (timeout_ms < 0 || pt < timeout_ms))
+		timeout_ms = pt;
 	if (!r->timers)
 		return timeout_ms;
 	uint64_t now = fdr_now_ns();
@@ -266,6 +350,10 @@ int fdr_reactor_poll(struct fdr_reactor *r, int timeout_ms)
 		struct fdr_handler *h = evs[i].data.ptr;
 		h->fn(h, evs[i].events);
 	}
+	/* Something woke us: the host is likely active; poll eagerly. */
+	if (n > 0 && r->pollers)
+		fdr_reactor_poller_kick(r);
+	run_pollers(r);
 	run_timers(r);
 	run_deferred(r);
 	current_reactor = prev;

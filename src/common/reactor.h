@@ -38,6 +38,27 @@ struct fdr_defer {
 	bool queued;
 };
 
+/*
+ * A poller: called once per loop iteration, for work nothing signals
+ * (doorbells in shared memory).  fn returns how much work it found; 0 is
+ * idle.  While some poller found work in the last FDR_POLL_IDLE_NS the
+ * loop does not sleep (epoll with timeout 0); after that it sleeps in
+ * epoll_wait, FDR_POLL_SLEEP_MIN_MS at first, doubling on every idle
+ * round up to FDR_POLL_SLEEP_MAX_MS, so an idle poller costs little CPU
+ * but the first work after a pause waits up to the current sleep.  A
+ * descriptor, a posted message or fdr_reactor_poller_kick() ends a sleep
+ * and makes the loop busy again.  Reactor thread only (kick: any thread
+ * through fdr_reactor_post, or the reactor's own).
+ */
+#define FDR_POLL_IDLE_NS 100000ull
+#define FDR_POLL_SLEEP_MIN_MS 1
+#define FDR_POLL_SLEEP_MAX_MS 8
+struct fdr_poller {
+	int (*fn)(struct fdr_poller *p);
+	struct fdr_poller *next;
+	bool added;
+};
+
 struct fdr_reactor *fdr_reactor_create(unsigned id);
 void fdr_reactor_destroy(struct fdr_reactor *r);
 unsigned fdr_reactor_id(const struct fdr_reactor *r);
@@ -55,6 +76,16 @@ void fdr_timer_arm(struct fdr_reactor *r, struct fdr_timer *t, uint64_t delay_ns
 void fdr_timer_cancel(struct fdr_reactor *r, struct fdr_timer *t);
 
 void fdr_reactor_defer(struct fdr_reactor *r, struct fdr_defer *d);
+
+/* Adding one already added, or deleting one not added, is a no-op; a
+ * poller may delete itself (or another) from its callback. */
+void fdr_reactor_poller_add(struct fdr_reactor *r, struct fdr_poller *p);
+void fdr_reactor_poller_del(struct fdr_reactor *r, struct fdr_poller *p);
+/* Count now as busy (e.g. a doorbell write seen another way). */
+void fdr_reactor_poller_kick(struct fdr_reactor *r);
+/* Counters, for tests and CPU accounting: poller rounds, and how many of
+ * them found work. */
+void fdr_reactor_poller_stats(const struct fdr_reactor *r, uint64_t *rounds, uint64_t *busy);
 
 /* Run one iteration, waiting at most timeout_ms (-1: until something happens). */
 int fdr_reactor_poll(struct fdr_reactor *r, int timeout_ms);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * Admin command decode for NVMe over Fabrics controllers, and the small
+ * Admin command decode (fabrics and PCIe controllers), and the small
  * commands: Abort, Keep Alive, Format NVM, Asynchronous Event Request.
  * Identify, Get Log Page and Get/Set Features live in their own files.
  */
@@ -8,6 +8,7 @@
 
 #include "admin.h"
 #include "common/log.h"
+#include "pci.h"
 
 /* ---- Abort ----------------------------------------------------------- */
 
@@ -138,10 +139,18 @@ uint16_t fdr_admin_decode(struct fdr_req *req)
 		if (io_ctrl)
 			return decode_format(req);
 		break;
+	case NVME_ADM_CREATE_IO_CQ:
+	case NVME_ADM_CREATE_IO_SQ:
+	case NVME_ADM_DELETE_IO_SQ:
+	case NVME_ADM_DELETE_IO_CQ:
+		if (ctrl->pci)
+			return fdr_pci_adm_decode(req);
+		break;
 	default:
 		break;
 	}
-	/* Queue creation/deletion and doorbell buffers do not exist on
-	 * fabrics; the optional rest is not implemented (OACS says so). */
+	/* Queue creation/deletion exist on PCIe controllers only.  Doorbell
+	 * Buffer Config (shadow doorbells) is not offered yet, on any
+	 * controller; the optional rest is not implemented (OACS says so). */
 	return ADM_INVALID_OPCODE;
 }

@@ -33,6 +33,7 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
 #define FDR_NQN_SIZE 224       /* NVME_NQN_MAX + NUL */
 #define FDR_KATO_DEFAULT_MS 120000
 #define FDR_KAS_MS 100         /* Identify KAS granularity: 100 ms units */
+#define FDR_PCI_MAX_VECTORS 128 /* interrupt vectors a PCIe controller may name */
 
 struct fdr_req;
 struct fdr_queue;
@@ -40,6 +41,7 @@ struct fdr_ctrl;
 struct fdr_subsys;
 struct fdr_target;
 struct fdr_transport_ops;
+struct fdr_ctrl_ops;
 
 /* Relaxed stores keep per-queue counters race free to read from another
  * reactor without costing the owner more than a plain add. */
@@ -158,7 +160,10 @@ struct fdr_features {
 	uint16_t nr_io_sq; /* granted, zero-based; valid if nr_queues_set */
 	uint16_t nr_io_cq;
 	bool nr_queues_set;
-	uint32_t irq_coalesce;
+	uint32_t irq_coalesce; /* atomic: the PCIe transport reads it */
+	/* Interrupt Vector Configuration, PCIe only: CD (coalescing disabled)
+	 * per vector, atomic (the transport reads it from any reactor). */
+	uint32_t irq_cd[FDR_PCI_MAX_VECTORS / 32];
 	uint32_t write_atomic;
 	uint32_t async_event_cfg;
 	uint32_t auto_pst;
@@ -177,8 +182,55 @@ struct fdr_aen_event {
 	uint32_t cdw0; /* NVME_AER_CDW0(type, info, lid) */
 };
 
+/*
+ * A PCIe (local) controller's own state: what the host put in the
+ * registers and the queue table.  Fabrics controllers have none
+ * (ctrl->pci == NULL).  Admin reactor only, unless said otherwise.
+ */
+struct fdr_pci_cq {
+	bool live;
+	bool ien;        /* interrupts enabled */
+	uint16_t size;   /* entries (QSIZE + 1) */
+	uint16_t iv;     /* interrupt vector */
+	uint16_t nr_sq;  /* SQs bound to it (including ones still draining) */
+	uint64_t base;   /* PRP1: physically contiguous ring */
+};
+
+enum fdr_pci_sq_state {
+	FDR_PCI_SQ_FREE = 0,
+	FDR_PCI_SQ_LIVE,
+	FDR_PCI_SQ_DELETING, /* closing; the queue drains, then it is free */
+};
+
+struct fdr_pci_sq {
+	uint8_t state;   /* enum fdr_pci_sq_state */
+	uint8_t qprio;
+	uint16_t cqid;
+	uint16_t size;   /* entries */
+	uint64_t base;
+	struct fdr_queue *q;
+	struct fdr_req *del_req; /* the Delete I/O SQ waiting for the drain */
+};
+
+struct fdr_ctrl_pci {
+	const struct fdr_ctrl_ops *ops;
+	void *tctx;           /* the transport's function */
+	uint16_t nr_vectors;  /* interrupt vectors the function offers (>= 1) */
+	uint16_t vid, ssvid;  /* Identify VID/SSVID */
+	uint32_t sgls;        /* Identify SGLS (0: PRPs only) */
+	uint32_t intms;       /* interrupt mask (INTMS/INTMC); atomic */
+	uint32_t aqa;
+	uint64_t asq, acq;
+	struct fdr_pci_cq cq[FDR_MAX_IO_QUEUES + 1]; /* [0]: admin CQ */
+	struct fdr_pci_sq sq[FDR_MAX_IO_QUEUES + 1]; /* [0]: admin SQ */
+	unsigned draining;    /* SQs closing for a reset, not yet drained */
+	bool resetting;       /* controller reset under way (RDY still 1) */
+	bool nssr;            /* ... and it is an NVM subsystem reset */
+};
+
 struct fdr_ctrl {
 	struct fdr_subsys *subsys;
+	struct fdr_ctrl_pci *pci; /* PCIe controllers only; NULL on fabrics */
 	uint16_t cntlid;
 	char hostnqn[FDR_NQN_SIZE];
 	uint8_t hostid[16];
@@ -352,6 +404,11 @@ struct fdr_queue {
 	bool closing;  /* fdr_queue_close() was called */
 	bool in_close; /* inside fdr_queue_close(): drained is reported after */
 	bool drained;  /* queue_drained() was called */
+	/* PCIe SQ deletion: the status commands finishing after close get
+	 * (Aborted due to SQ Deletion), and the core's own drain hook, run
+	 * just before ops->queue_drained() while q->ctrl is still set. */
+	uint16_t abort_status;
+	void (*core_drained)(struct fdr_queue *q);
 	struct fdr_reactor *reactor;
 	const struct fdr_transport_ops *ops;
 	void *tctx; /* the transport's connection */

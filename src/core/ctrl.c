@@ -11,6 +11,7 @@
 #include <frankendrive/plugin.h>
 
 #include "common/log.h"
+#include "pci.h"
 #include "record.h"
 #include "tap.h"
 #include "transport.h"
@@ -47,7 +48,7 @@ static bool subsys_has_vwc(const struct fdr_subsys *s)
 	return false;
 }
 
-static void features_init(struct fdr_ctrl *ctrl)
+void fdr_ctrl_features_init(struct fdr_ctrl *ctrl)
 {
 	struct fdr_features *f = &ctrl->feat;
 
@@ -58,7 +59,7 @@ static void features_init(struct fdr_ctrl *ctrl)
 		f->temp_over[i] = 0xffff;
 	f->nr_io_sq = f->nr_io_cq = (uint16_t)(ctrl->subsys->max_io_queues - 1);
 	memcpy(f->hostid, ctrl->hostid, sizeof(f->hostid));
-	f->hostid_ext = true;
+	f->hostid_ext = !ctrl->pci; /* PCIe: no Host Identifier (it is zero) */
 }
 
 struct fdr_ctrl *fdr_ctrl_create(struct fdr_subsys *s, struct fdr_queue *admin_q,
@@ -86,7 +87,7 @@ struct fdr_ctrl *fdr_ctrl_create(struct fdr_subsys *s, struct fdr_queue *admin_q
 	ctrl->cap = mqes | NVME_CAP_CQR | ((uint64_t)FDR_CAP_TO << NVME_CAP_TO_SHIFT) |
 		    NVME_CAP_CSS_NVM;
 	ctrl->vs = NVME_VS(1, 4, 0);
-	features_init(ctrl);
+	fdr_ctrl_features_init(ctrl);
 
 	pthread_mutex_lock(&s->lock);
 	ctrl->cntlid = alloc_cntlid(s, &slot);
@@ -111,6 +112,68 @@ struct fdr_ctrl *fdr_ctrl_create(struct fdr_subsys *s, struct fdr_queue *admin_q
 	return ctrl;
 }
 
+/*
+ * A PCIe controller: no Connect, no admin queue until CC.EN=1 (the
+ * transport creates it through ops->create_sq), no keep-alive unless the
+ * host sets KATO.  The reference returned is the transport's.
+ */
+struct fdr_ctrl *fdr_ctrl_create_pci(struct fdr_subsys *s, struct fdr_reactor *r,
+				     const struct fdr_ctrl_ops *ops, void *tctx,
+				     const struct fdr_ctrl_pci_params *p)
+{
+	struct fdr_ctrl *ctrl;
+	unsigned slot = 0;
+
+	if (s->type != FDR_SUBSYS_NVME)
+		return NULL;
+	ctrl = calloc(1, sizeof(*ctrl));
+	if (!ctrl)
+		return NULL;
+	ctrl->pci = calloc(1, sizeof(*ctrl->pci));
+	if (!ctrl->pci) {
+		free(ctrl);
+		return NULL;
+	}
+	ctrl->pci->ops = ops;
+	ctrl->pci->tctx = tctx;
+	ctrl->pci->nr_vectors = p->nr_vectors ? p->nr_vectors : 1;
+	if (ctrl->pci->nr_vectors > FDR_PCI_MAX_VECTORS)
+		ctrl->pci->nr_vectors = FDR_PCI_MAX_VECTORS;
+	ctrl->pci->vid = p->vid;
+	ctrl->pci->ssvid = p->ssvid;
+	ctrl->pci->sgls = p->sgls;
+	ctrl->subsys = s;
+	snprintf(ctrl->hostnqn, sizeof(ctrl->hostnqn), "%s", FDR_PCI_HOSTNQN);
+	ctrl->reactor = r;
+	ctrl->refs = 1; /* the transport's */
+	pthread_mutex_init(&ctrl->lock, NULL);
+
+	/* MQES bounds every queue; CQR: contiguous queues only; AMS round
+	 * robin only; DSTRD 0 (4-byte doorbells); NSSR supported; NVM
+	 * command set; MPSMIN = MPSMAX = 0 (4 KiB pages). */
+	ctrl->cap = (uint64_t)(s->max_qdepth - 1) | NVME_CAP_CQR |
+		    ((uint64_t)FDR_CAP_TO << NVME_CAP_TO_SHIFT) | NVME_CAP_NSSRS | NVME_CAP_CSS_NVM;
+	ctrl->vs = NVME_VS(1, 4, 0);
+	fdr_ctrl_features_init(ctrl);
+
+	pthread_mutex_lock(&s->lock);
+	ctrl->cntlid = alloc_cntlid(s, &slot);
+	if (ctrl->cntlid)
+		s->ctrls[slot] = ctrl;
+	pthread_mutex_unlock(&s->lock);
+	if (!ctrl->cntlid) {
+		fdr_warn("%s: no controller slot left for a PCIe function", s->nqn);
+		pthread_mutex_destroy(&ctrl->lock);
+		free(ctrl->pci);
+		free(ctrl);
+		return NULL;
+	}
+	ctrl->kato_timer.fn = kato_expired;
+	fdr_info("ctrl %u: PCIe controller of %s (%s)", ctrl->cntlid, s->nqn,
+		 ops->name ? ops->name : "?");
+	return ctrl;
+}
+
 void fdr_ctrl_get(struct fdr_ctrl *ctrl)
 {
 	__atomic_add_fetch(&ctrl->refs, 1, __ATOMIC_ACQ_REL);
@@ -120,6 +183,7 @@ void fdr_ctrl_put(struct fdr_ctrl *ctrl)
 {
 	if (__atomic_sub_fetch(&ctrl->refs, 1, __ATOMIC_ACQ_REL) == 0) {
 		pthread_mutex_destroy(&ctrl->lock);
+		free(ctrl->pci);
 		free(ctrl);
 	}
 }
@@ -139,6 +203,12 @@ static void kato_expired(struct fdr_timer *t)
 
 	fdr_warn("ctrl %u: keep-alive timeout (%u ms) for %s", ctrl->cntlid, ctrl->kato_ms,
 		 ctrl->hostnqn);
+	if (ctrl->pci) {
+		/* No connection to drop on PCIe: the controller stops being
+		 * usable until the host resets it. */
+		fdr_ctrl_set_fatal(ctrl);
+		return;
+	}
 	fdr_ctrl_teardown(ctrl, "keep-alive timeout");
 }
 
@@ -240,7 +310,8 @@ static int reg_tap(struct fdr_ctrl *ctrl, enum fdr_tap_id id, uint32_t ofst, uns
 
 uint16_t fdr_ctrl_reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, uint64_t *val)
 {
-	uint16_t status = reg_read(ctrl, ofst, size, val);
+	uint16_t status = ctrl->pci ? fdr_pci_reg_read(ctrl, ofst, size, val)
+				    : reg_read(ctrl, ofst, size, val);
 
 	if (!status && fdr_tap_on(FDR_TAP_REGREAD_WRITEBACK))
 		reg_tap(ctrl, FDR_TAP_REGREAD_WRITEBACK, ofst, size, val);
@@ -284,10 +355,10 @@ static void ctrl_disable(struct fdr_ctrl *ctrl)
 	/* A reset is how the host recovers from a fatal status: CFS clears. */
 	__atomic_and_fetch(&ctrl->csts, ~(NVME_CSTS_RDY | NVME_CSTS_SHST_MASK | NVME_CSTS_CFS),
 			   __ATOMIC_ACQ_REL);
-	features_init(ctrl);
+	fdr_ctrl_features_init(ctrl);
 }
 
-static void ctrl_shutdown(struct fdr_ctrl *ctrl)
+void fdr_ctrl_shutdown_flush(struct fdr_ctrl *ctrl)
 {
 	struct fdr_subsys *s = ctrl->subsys;
 
@@ -322,6 +393,8 @@ uint16_t fdr_ctrl_reg_write(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size,
 	    reg_tap(ctrl, FDR_TAP_REGWRITE_DECODE, ofst, size, &val) == PLUGIN_DROP)
 		return 0; /* a callback swallowed the write */
 	FDR_RECORD(reg_slow(ctrl, true, ofst, size, val));
+	if (ctrl->pci)
+		return fdr_pci_reg_write(ctrl, ofst, size, val);
 	if (ofst != NVME_REG_CC || size != 4)
 		return invalid_field;
 	old = ctrl->cc;
@@ -339,7 +412,7 @@ uint16_t fdr_ctrl_reg_write(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size,
 		ctrl_disable(ctrl);
 	}
 	if ((cc & NVME_CC_SHN_MASK) && !(old & NVME_CC_SHN_MASK))
-		ctrl_shutdown(ctrl);
+		fdr_ctrl_shutdown_flush(ctrl);
 	else if (!(cc & NVME_CC_SHN_MASK))
 		__atomic_and_fetch(&ctrl->csts, ~NVME_CSTS_SHST_MASK, __ATOMIC_ACQ_REL);
 	return 0;

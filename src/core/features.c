@@ -4,6 +4,8 @@
  * "saved" reads as "default".  No feature is namespace specific.
  */
 #include "admin.h"
+#include "pci.h"
+#include "transport.h"
 
 #define FEAT_FID(cdw10) ((uint8_t)((cdw10) & 0xff))
 #define FEAT_SEL(cdw10) (((cdw10) >> 8) & 0x7)
@@ -51,9 +53,10 @@ static bool feat_supported(const struct fdr_ctrl *ctrl, uint8_t fid)
 		return true;
 	case NVME_FEAT_VOLATILE_WC:
 		return fdr_adm_has_vwc(ctrl->subsys);
+	case NVME_FEAT_IRQ_CONFIG:
+		/* A fabrics controller has no interrupt vector to name. */
+		return ctrl->pci != NULL;
 	default:
-		/* Including Interrupt Vector Configuration: a fabrics
-		 * controller has no interrupt vector for it to name. */
 		return false;
 	}
 }
@@ -119,6 +122,23 @@ static uint16_t get_temp(const struct fdr_features *f, uint32_t cdw11, uint32_t 
 	return NVME_SC_SUCCESS;
 }
 
+/* Interrupt Vector Configuration CDW11: IV (15:0), CD (16). */
+#define IRQ_CFG_IV(v) ((uint16_t)((v) & 0xffff))
+#define IRQ_CFG_CD (1u << 16)
+
+static uint16_t get_irq_config(const struct fdr_ctrl *ctrl, const struct fdr_features *f,
+			       uint32_t cdw11, uint32_t *val)
+{
+	uint16_t iv = IRQ_CFG_IV(cdw11);
+
+	if (iv >= ctrl->pci->nr_vectors)
+		return ADM_INVALID_FIELD;
+	*val = iv;
+	if (__atomic_load_n(&f->irq_cd[iv / 32], __ATOMIC_RELAXED) & (1u << (iv % 32)))
+		*val |= IRQ_CFG_CD;
+	return NVME_SC_SUCCESS;
+}
+
 static uint32_t feat_caps(uint8_t fid)
 {
 	/* The Host Identifier comes from Connect and cannot be changed. */
@@ -149,6 +169,7 @@ static void exec_get_features(struct fdr_req *req)
 		f->vwc_enabled = fdr_adm_has_vwc(ctrl->subsys);
 		f->nr_queues_set = false;
 		f->irq_coalesce = f->write_atomic = f->async_event_cfg = 0;
+		memset(f->irq_cd, 0, sizeof(f->irq_cd));
 		f->sw_progress = f->host_behavior = 0;
 		f->timestamp_set_ns = 0;
 	}
@@ -176,7 +197,10 @@ static void exec_get_features(struct fdr_req *req)
 			val = io_queues_max0(ctrl) | (uint32_t)io_queues_max0(ctrl) << 16;
 		break;
 	case NVME_FEAT_IRQ_COALESCE:
-		val = f->irq_coalesce;
+		val = __atomic_load_n(&f->irq_coalesce, __ATOMIC_RELAXED);
+		break;
+	case NVME_FEAT_IRQ_CONFIG:
+		status = get_irq_config(ctrl, f, cdw11, &val);
 		break;
 	case NVME_FEAT_WRITE_ATOMIC:
 		val = f->write_atomic;
@@ -273,12 +297,30 @@ static uint16_t set_num_queues(struct fdr_ctrl *ctrl, uint32_t cdw11, uint32_t *
 	for (unsigned qid = 1; qid <= FDR_MAX_IO_QUEUES; qid++)
 		have_ioq |= ctrl->ioq[qid] != NULL;
 	pthread_mutex_unlock(&ctrl->subsys->lock);
+	if (ctrl->pci)
+		have_ioq |= fdr_pci_has_io_queues(ctrl);
 	if (have_ioq)
 		return ADM_SC(NVME_SC_COMMAND_SEQUENCE_ERROR) | NVME_STATUS_DNR;
 	ctrl->feat.nr_io_sq = nsqr < max0 ? nsqr : max0;
 	ctrl->feat.nr_io_cq = ncqr < max0 ? ncqr : max0;
 	ctrl->feat.nr_queues_set = true;
 	*cdw0 = ctrl->feat.nr_io_sq | (uint32_t)ctrl->feat.nr_io_cq << 16;
+	return NVME_SC_SUCCESS;
+}
+
+static uint16_t set_irq_config(struct fdr_ctrl *ctrl, uint32_t cdw11)
+{
+	uint16_t iv = IRQ_CFG_IV(cdw11);
+	uint32_t bit = 1u << (iv % 32);
+
+	if (iv >= ctrl->pci->nr_vectors)
+		return ADM_INVALID_FIELD;
+	if (cdw11 & IRQ_CFG_CD)
+		__atomic_or_fetch(&ctrl->feat.irq_cd[iv / 32], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_and_fetch(&ctrl->feat.irq_cd[iv / 32], ~bit, __ATOMIC_RELAXED);
+	if (ctrl->pci->ops->irq_config_changed)
+		ctrl->pci->ops->irq_config_changed(ctrl, iv);
 	return NVME_SC_SUCCESS;
 }
 
@@ -316,7 +358,12 @@ static void exec_set_features(struct fdr_req *req)
 		status = set_num_queues(ctrl, cdw11, &cdw0);
 		break;
 	case NVME_FEAT_IRQ_COALESCE:
-		f->irq_coalesce = cdw11 & 0xffff;
+		__atomic_store_n(&f->irq_coalesce, cdw11 & 0xffff, __ATOMIC_RELAXED);
+		if (ctrl->pci && ctrl->pci->ops->irq_config_changed)
+			ctrl->pci->ops->irq_config_changed(ctrl, 0xffff);
+		break;
+	case NVME_FEAT_IRQ_CONFIG:
+		status = set_irq_config(ctrl, cdw11);
 		break;
 	case NVME_FEAT_WRITE_ATOMIC:
 		f->write_atomic = cdw11 & 1;

@@ -2,7 +2,7 @@
 /*
  * Identify (06h): controller, namespace, active namespace list and
  * namespace identification descriptors, as a fabrics I/O or discovery
- * controller presents them.
+ * controller, or a PCIe controller, presents them.
  */
 #include <stdio.h>
 
@@ -43,9 +43,10 @@ static void id_ctrl_common(struct fdr_ctrl *ctrl, struct nvme_id_ctrl *id)
 {
 	struct fdr_subsys *s = ctrl->subsys;
 
-	/* No PCI vendor: a software target has no ID of its own to report. */
-	id->vid = 0;
-	id->ssvid = 0;
+	/* No PCI vendor on fabrics: a software target has no ID of its own
+	 * to report; a PCIe function reports the IDs of its config space. */
+	id->vid = ctrl->pci ? ctrl->pci->vid : 0;
+	id->ssvid = ctrl->pci ? ctrl->pci->ssvid : 0;
 	fdr_strpad(id->sn, sizeof(id->sn), s->sn);
 	fdr_strpad(id->mn, sizeof(id->mn), s->mn);
 	fdr_strpad(id->fr, sizeof(id->fr), s->fr);
@@ -59,17 +60,23 @@ static void id_ctrl_common(struct fdr_ctrl *ctrl, struct nvme_id_ctrl *id)
 	id->kas = FDR_KAS_MS / 100;
 	id->sqes = 0x66;
 	id->cqes = 0x44;
+	snprintf(id->subnqn, sizeof(id->subnqn), "%s", s->nqn);
+	id->npss = ADM_NPSS;
+	id->psd[0].mp = 1000; /* 10 W, in centiwatts */
+	if (ctrl->pci) {
+		/* MAXCMD, IOCCSZ, IORCSZ, ICDOFF, FCATT, MSDBD, OFCS are
+		 * fabrics only (zero); SGLs as far as the transport walks them. */
+		id->sgls = ctrl->pci->sgls;
+		return;
+	}
 	id->maxcmd = s->max_qdepth ? s->max_qdepth : FDR_ADMIN_QDEPTH;
 	/* Linux nvme-tcp refuses a controller without SGL support. */
 	id->sgls = NVME_SGLS_SUPPORTED | NVME_SGLS_OFFSET | ADM_SGLS_TRANSPORT_DB;
-	snprintf(id->subnqn, sizeof(id->subnqn), "%s", s->nqn);
 	id->iorcsz = 1;
 	id->icdoff = 0;
 	id->fcatt = 0; /* dynamic controller model */
 	id->msdbd = 1;
 	id->ofcs = ADM_OFCS_DISCONNECT;
-	id->npss = ADM_NPSS;
-	id->psd[0].mp = 1000; /* 10 W, in centiwatts */
 }
 
 static void id_ctrl_io(struct fdr_ctrl *ctrl, struct nvme_id_ctrl *id)
@@ -90,7 +97,8 @@ static void id_ctrl_io(struct fdr_ctrl *ctrl, struct nvme_id_ctrl *id)
 		   NVME_ONCS_WRITE_ZEROES | NVME_ONCS_TIMESTAMP;
 	id->fna = 0; /* Format NVM applies per namespace; no crypto erase */
 	id->vwc = fdr_adm_has_vwc(s) ? 1 : 0;
-	id->ioccsz = (64 + s->inline_data_size) / 16;
+	if (!ctrl->pci)
+		id->ioccsz = (64 + s->inline_data_size) / 16;
 }
 
 static void id_ctrl_discovery(struct nvme_id_ctrl *id)

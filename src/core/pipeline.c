@@ -119,7 +119,8 @@ static uint16_t decode_by_queue(struct fdr_req *req)
 {
 	struct fdr_queue *q = req->q;
 
-	if (req->cmd.opc == NVME_ADM_FABRICS)
+	/* Fabrics commands do not exist on a PCIe controller's queues. */
+	if (req->cmd.opc == NVME_ADM_FABRICS && !(q->ctrl && q->ctrl->pci))
 		return fdr_fabrics_decode(req);
 	if (!q->ctrl)
 		return NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_COMMAND_SEQUENCE_ERROR) | NVME_STATUS_DNR;
@@ -197,6 +198,9 @@ void fdr_stage_writeback(struct fdr_req *req)
 	struct fdr_queue *q = req->q;
 
 	req->state = FDR_REQ_WRITEBACK;
+	/* A PCIe SQ being deleted: what was outstanding ends aborted. */
+	if (__builtin_expect(q->abort_status != 0, 0))
+		req->status = q->abort_status;
 	req->t_done = fdr_record_stamp();
 	req->cpl.sqhd = fdr_queue_sqhd(q);
 	req->cpl.sqid = q->qid;

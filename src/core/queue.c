@@ -98,6 +98,8 @@ static void queue_maybe_drained(struct fdr_queue *q)
 {
 	if (q->closing && !q->in_close && q->nr_inflight == 0 && !q->drained) {
 		q->drained = true;
+		if (q->core_drained && q->ctrl)
+			q->core_drained(q);
 		queue_release_ctrl(q);
 		q->ops->queue_drained(q); /* may free q */
 	}
@@ -148,7 +150,8 @@ static void queue_detach(struct fdr_queue *q)
 	if (!ctrl)
 		return;
 	s = ctrl->subsys;
-	if (q->qid == 0) {
+	/* A PCIe controller outlives its admin queue (reset deletes it). */
+	if (q->qid == 0 && !ctrl->pci) {
 		fdr_ctrl_teardown(ctrl, "admin queue closed");
 	}
 	pthread_mutex_lock(&s->lock);

@@ -447,3 +447,150 @@ uint16_t h_set_feat(struct fdr_queue *q, uint8_t fid, uint32_t nsid, uint32_t cd
 
 	return h_cmd(q, &c, in, len, NULL, 0, cdw0);
 }
+
+/* ---- Fake PCIe function ------------------------------------------------- */
+
+static uint16_t pci_create_cq(struct fdr_ctrl *ctrl, const struct fdr_cq_params *prm)
+{
+	struct h_pci *p = fdr_ctrl_tctx(ctrl);
+	uint16_t st = p->fail_create_cq;
+
+	p->nr_create_cq++;
+	p->fail_create_cq = 0;
+	if (st)
+		return st;
+	assert_false(p->cq_live[prm->qid]);
+	p->cq_live[prm->qid] = true;
+	p->cq[prm->qid] = *prm;
+	return 0;
+}
+
+static uint16_t pci_create_sq(struct fdr_ctrl *ctrl, const struct fdr_sq_params *prm,
+			      struct fdr_queue **q)
+{
+	struct h_pci *p = fdr_ctrl_tctx(ctrl);
+	uint16_t st = p->fail_create_sq;
+
+	p->nr_create_sq++;
+	p->fail_create_sq = 0;
+	if (st)
+		return st;
+	/* Its CQ exists (the core checked). */
+	assert_true(p->cq_live[prm->cqid]);
+	p->sq[prm->qid] = *prm;
+	*q = h_queue_on(p->h, NULL, prm->size < 64 ? prm->size : 64);
+	p->sq_q[prm->qid] = *q;
+	return 0;
+}
+
+static void pci_delete_cq(struct fdr_ctrl *ctrl, uint16_t qid)
+{
+	struct h_pci *p = fdr_ctrl_tctx(ctrl);
+
+	p->nr_delete_cq++;
+	assert_true(p->cq_live[qid]);
+	/* No SQ of ours still uses it. */
+	for (unsigned i = 0; i <= FDR_MAX_IO_QUEUES; i++)
+		if (p->sq_q[i] && !p->sq_q[i]->drained)
+			assert_int_not_equal(p->sq[i].cqid, qid);
+	p->cq_live[qid] = false;
+}
+
+static uint16_t pci_enable(struct fdr_ctrl *ctrl)
+{
+	struct h_pci *p = fdr_ctrl_tctx(ctrl);
+	uint16_t st = p->fail_enable;
+
+	p->nr_enable++;
+	p->fail_enable = 0;
+	return st;
+}
+
+static void pci_disable(struct fdr_ctrl *ctrl)
+{
+	((struct h_pci *)fdr_ctrl_tctx(ctrl))->nr_disable++;
+}
+
+static void pci_shutdown(struct fdr_ctrl *ctrl)
+{
+	((struct h_pci *)fdr_ctrl_tctx(ctrl))->nr_shutdown++;
+}
+
+static void pci_intm(struct fdr_ctrl *ctrl, uint32_t mask)
+{
+	struct h_pci *p = fdr_ctrl_tctx(ctrl);
+
+	p->nr_intm++;
+	p->last_intms = mask;
+}
+
+static void pci_irq_cfg(struct fdr_ctrl *ctrl, uint16_t iv)
+{
+	struct h_pci *p = fdr_ctrl_tctx(ctrl);
+
+	p->nr_irq_cfg++;
+	p->last_irq_iv = iv;
+}
+
+static const struct fdr_ctrl_ops fake_pci_ops = {
+	.name = "fake-pci",
+	.create_cq = pci_create_cq,
+	.create_sq = pci_create_sq,
+	.delete_cq = pci_delete_cq,
+	.enable = pci_enable,
+	.disable = pci_disable,
+	.shutdown = pci_shutdown,
+	.intm_changed = pci_intm,
+	.irq_config_changed = pci_irq_cfg,
+};
+
+struct h_pci *h_pci_create(struct harness *h, uint16_t nr_vectors, uint32_t sgls)
+{
+	struct h_pci *p = calloc(1, sizeof(*p));
+	struct fdr_ctrl_pci_params prm = {
+		.nr_vectors = nr_vectors, .vid = 0x1b36, .ssvid = 0x1af4, .sgls = sgls,
+	};
+
+	assert_non_null(p);
+	p->h = h;
+	p->ctrl = fdr_ctrl_create_pci(h->s, h->r, &fake_pci_ops, p, &prm);
+	assert_non_null(p->ctrl);
+	return p;
+}
+
+void h_pci_destroy(struct h_pci *p)
+{
+	fdr_ctrl_teardown(p->ctrl, "function gone");
+	h_poll(p->h);
+	fdr_ctrl_put(p->ctrl);
+	free(p);
+}
+
+uint64_t h_pci_rd(struct h_pci *p, uint32_t ofst, unsigned size)
+{
+	uint64_t v = 0;
+
+	assert_int_equal(fdr_ctrl_reg_read(p->ctrl, ofst, size, &v), 0);
+	return v;
+}
+
+void h_pci_wr(struct h_pci *p, uint32_t ofst, unsigned size, uint64_t val)
+{
+	assert_int_equal(fdr_ctrl_reg_write(p->ctrl, ofst, size, val), 0);
+}
+
+void h_pci_enable(struct h_pci *p, uint16_t sq_entries, uint16_t cq_entries)
+{
+	h_pci_wr(p, NVME_REG_AQA, 4, (uint32_t)(cq_entries - 1) << 16 | (uint32_t)(sq_entries - 1));
+	h_pci_wr(p, NVME_REG_ASQ, 8, 0x10000);
+	h_pci_wr(p, NVME_REG_ACQ, 8, 0x20000);
+	h_pci_wr(p, NVME_REG_CC, 4, H_CC_ENABLE);
+	assert_int_equal(h_pci_rd(p, NVME_REG_CSTS, 4) & (NVME_CSTS_RDY | NVME_CSTS_CFS),
+			 NVME_CSTS_RDY);
+}
+
+struct fdr_queue *h_pci_aq(struct h_pci *p)
+{
+	assert_non_null(p->ctrl->admin_q);
+	return p->ctrl->admin_q;
+}

@@ -16,7 +16,7 @@
 #define H_SUBNQN "nqn.2024-01.io.frankendrive.test:sub1"
 #define H_HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:00000000-0000-0000-0000-000000000001"
 #define H_NS_BYTES (1u << 20) /* each RAM namespace */
-#define H_MAX_QUEUES 96
+#define H_MAX_QUEUES 256
 /* CC for enabling: EN, IOSQES 6, IOCQES 4. */
 #define H_CC_ENABLE (NVME_CC_EN | (6u << NVME_CC_IOSQES_SHIFT) | (4u << NVME_CC_IOCQES_SHIFT))
 
@@ -109,6 +109,38 @@ uint16_t h_get_feat(struct fdr_queue *q, uint8_t fid, uint8_t sel, uint32_t cdw1
 		    uint32_t len, uint32_t *cdw0);
 uint16_t h_set_feat(struct fdr_queue *q, uint8_t fid, uint32_t nsid, uint32_t cdw10_hi,
 		    uint32_t cdw11, const void *in, uint32_t len, uint32_t *cdw0);
+
+/*
+ * A fake PCIe function (struct fdr_ctrl_ops): counts what the core asks of
+ * it, keeps the queue parameters it was given, and makes each SQ an
+ * ordinary harness queue (h_cmd works on it).  fail_* make the next call
+ * of that hook return the status.
+ */
+struct h_pci {
+	struct harness *h;
+	struct fdr_ctrl *ctrl;
+	unsigned nr_create_cq, nr_create_sq, nr_delete_cq;
+	unsigned nr_enable, nr_disable, nr_shutdown, nr_intm, nr_irq_cfg;
+	uint32_t last_intms;
+	uint16_t last_irq_iv;
+	bool cq_live[FDR_MAX_IO_QUEUES + 1];
+	struct fdr_cq_params cq[FDR_MAX_IO_QUEUES + 1];
+	struct fdr_sq_params sq[FDR_MAX_IO_QUEUES + 1];
+	struct fdr_queue *sq_q[FDR_MAX_IO_QUEUES + 1]; /* the latest per qid */
+	uint16_t fail_create_cq, fail_create_sq, fail_enable;
+	bool ctrl_gone; /* h_pci_destroy ran */
+};
+/* A PCIe controller of h->s with nr_vectors interrupt vectors, not enabled. */
+struct h_pci *h_pci_create(struct harness *h, uint16_t nr_vectors, uint32_t sgls);
+/* Tear the controller down (the function went away) and drop it. */
+void h_pci_destroy(struct h_pci *p);
+/* BAR0 register access, as MMIO: asserts the core took it. */
+uint64_t h_pci_rd(struct h_pci *p, uint32_t ofst, unsigned size);
+void h_pci_wr(struct h_pci *p, uint32_t ofst, unsigned size, uint64_t val);
+/* AQA/ASQ/ACQ for admin queues of sq/cq entries, CC = H_CC_ENABLE; asserts RDY. */
+void h_pci_enable(struct h_pci *p, uint16_t sq_entries, uint16_t cq_entries);
+/* The admin SQ of the enabled controller. */
+struct fdr_queue *h_pci_aq(struct h_pci *p);
 
 #define SC(sct, sc) NVME_STATUS(NVME_SCT_##sct, NVME_SC_##sc)
 #define SC_DNR(sct, sc) (SC(sct, sc) | NVME_STATUS_DNR)
