@@ -4,7 +4,7 @@
  * vfio-user-pci, SPDK's userspace NVMe driver, tests/unit/vfio_user's
  * client) over the Unix socket DIR/cntrl.  Written from the protocol
  * specification (QEMU docs/interop/vfio-user.rst); see
- * docs/architecture.md and /work/notes/vfio-user.md for the layouts.
+ * docs/vfio-user.md for the layouts and what the clients expect.
  *
  * Device agnostic: a device describes its regions and interrupts
  * (struct fdr_vfu_desc) and implements struct fdr_vfu_ops.  The server
