@@ -37,6 +37,7 @@
 #include "recorder/share.h"
 
 #include "common/log.h"
+#include "common/usock.h"
 #include "plugin/plugin_host.h"
 #include "rules/rules.h"
 
@@ -75,10 +76,8 @@ struct ctl_client {
 
 struct fdr_ctl {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int lfd;
+	struct fdr_usock ls; /* the listening socket */
 	int wakefd;
-	dev_t dev;
-	ino_t ino;
 	pthread_t thread;
 	struct ctl_client *clients[CTL_MAX_CLIENTS];
 	unsigned nr_clients;
@@ -912,7 +911,7 @@ static void serve_ready(struct fdr_ctl *c, int timeout_ms, bool *stop)
 	unsigned n = 0, nc = c->nr_clients;
 
 	pfd[n++] = (struct pollfd){.fd = c->wakefd, .events = POLLIN};
-	pfd[n++] = (struct pollfd){.fd = c->lfd, .events = POLLIN};
+	pfd[n++] = (struct pollfd){.fd = c->ls.fd, .events = POLLIN};
 	for (unsigned i = 0; i < nc; i++)
 		pfd[n++] = (struct pollfd){.fd = c->clients[i]->fd,
 					   .events = client_events(c->clients[i])};
@@ -943,7 +942,7 @@ static void ctl_accept(struct fdr_ctl *c)
 		bool stop = false;
 		int fd;
 
-		fd = accept4(c->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		fd = accept4(c->ls.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
@@ -996,79 +995,10 @@ static void *ctl_thread(void *arg)
 
 /* ---- Start and stop ---------------------------------------------------------- */
 
-static int make_parent(const char *path, char *err, size_t errlen)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = '\0';
-	if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s is not a directory", dir);
-			return -1;
-		}
-		return 0;
-	}
-	if (errno != ENOENT || (mkdir(dir, 0755) && errno != EEXIST)) {
-		snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* A socket file at path: remove it if nothing listens on it. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa, char *err, size_t errlen)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket", path);
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
-		close(fd);
-		snprintf(err, errlen, "another drive is already serving %s (use --ctl PATH or stop it)",
-			 path);
-		return -1;
-	}
-	if (errno != ECONNREFUSED) {
-		snprintf(err, errlen, "cannot check the existing socket %s: %s", path,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (unlink(path) && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove the stale socket %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fdr_info("ctl: removed the stale control socket %s", path);
-	return 0;
-}
-
 struct fdr_ctl *fdr_ctl_start(const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct fdr_ctl *c;
-	struct stat st;
+	char busy[sizeof(((struct sockaddr_un *)0)->sun_path) + 64];
 	sigset_t all, old;
 	int rc;
 
@@ -1076,49 +1006,26 @@ struct fdr_ctl *fdr_ctl_start(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "no control socket path");
 		return NULL;
 	}
-	if (strlen(path) >= sizeof(sa.sun_path)) {
+	if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		snprintf(err, errlen, "control socket path too long (at most %zu bytes): %s",
-			 sizeof(sa.sun_path) - 1, path);
+			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1, path);
 		return NULL;
 	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
+	snprintf(busy, sizeof(busy), "another drive is already serving %s (use --ctl PATH or stop it)",
+		 path);
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	snprintf(c->path, sizeof(c->path), "%s", path);
-	c->lfd = c->wakefd = -1;
+	c->ls.fd = c->wakefd = -1;
 
-	if (make_parent(path, err, errlen) || clear_stale(path, &sa, err, errlen))
+	if (fdr_usock_listen(&c->ls, path, 0755, 16, "ctl", busy, err, errlen))
 		goto fail;
-	c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (c->lfd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		goto fail;
-	}
-	if (bind(c->lfd, (struct sockaddr *)&sa, sizeof(sa))) {
-		snprintf(err, errlen, "cannot bind %s: %s%s", path, strerror(errno),
-			 errno == EADDRINUSE ? " (another drive starting there?)" : "");
-		goto fail;
-	}
-	/* Nobody can connect before listen(), so the mode is set in time. */
-	if (chmod(path, 0600) || stat(path, &st)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		unlink(path);
-		goto fail;
-	}
-	c->dev = st.st_dev;
-	c->ino = st.st_ino;
-	if (listen(c->lfd, 16)) {
-		snprintf(err, errlen, "listen on %s: %s", path, strerror(errno));
-		unlink(path);
-		goto fail;
-	}
 	c->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (c->wakefd < 0) {
 		snprintf(err, errlen, "eventfd: %s", strerror(errno));
-		unlink(path);
 		goto fail;
 	}
 	/* Signals belong to the main thread. */
@@ -1128,15 +1035,14 @@ struct fdr_ctl *fdr_ctl_start(const char *path, char *err, size_t errlen)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
 		snprintf(err, errlen, "cannot start the control thread: %s", strerror(rc));
-		unlink(path);
 		goto fail;
 	}
 	pthread_setname_np(c->thread, "fdr-ctl");
 	fdr_info("control socket on %s", path);
 	return c;
 fail:
-	if (c->lfd >= 0)
-		close(c->lfd);
+	if (c->ls.fd >= 0)
+		fdr_usock_close(&c->ls, path);
 	if (c->wakefd >= 0)
 		close(c->wakefd);
 	free(c);
@@ -1146,18 +1052,14 @@ fail:
 void fdr_ctl_stop(struct fdr_ctl *c)
 {
 	uint64_t one = 1;
-	struct stat st;
 
 	if (!c)
 		return;
 	while (write(c->wakefd, &one, sizeof(one)) < 0 && errno == EINTR)
 		;
 	pthread_join(c->thread, NULL);
-	close(c->lfd);
+	fdr_usock_close(&c->ls, c->path);
 	close(c->wakefd);
-	/* Remove the socket file only if it is still ours. */
-	if (!lstat(c->path, &st) && st.st_dev == c->dev && st.st_ino == c->ino)
-		unlink(c->path);
 	free(c);
 }
 

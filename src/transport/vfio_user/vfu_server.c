@@ -22,6 +22,7 @@
 
 #include "common/log.h"
 #include "common/reactor.h"
+#include "common/usock.h"
 #include "vfu_internal.h"
 
 #define MSGS_PER_WAKEUP 64
@@ -50,8 +51,7 @@ struct fdr_vfu_server {
 	struct fdr_handler ch; /* the client, fd -1 when none */
 	struct fdr_defer free_later; /* destroy on the reactor: free after its events */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	dev_t sock_dev;
-	ino_t sock_ino;
+	struct fdr_usock ls; /* the socket file and its fd (lh.fd) */
 	char name[64];
 	struct fdr_vfu_desc desc;
 	const struct fdr_vfu_ops *ops;
@@ -863,74 +863,14 @@ static bool desc_ok(const struct fdr_vfu_desc *d, char *err, size_t errlen)
 	return true;
 }
 
-static int prepare_dir(const char *dir, char *err, size_t errlen)
-{
-	struct stat st;
-
-	if (stat(dir, &st) == 0) {
-		if (!S_ISDIR(st.st_mode)) {
-			snprintf(err, errlen, "%s is not a directory", dir);
-			return -1;
-		}
-		return 0;
-	}
-	if (errno != ENOENT || (mkdir(dir, 0700) && errno != EEXIST)) {
-		snprintf(err, errlen, "cannot create directory %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* A socket file at path: removed if nothing listens on it. */
-static int clear_stale(const char *path, const struct sockaddr_un *sa, char *err, size_t errlen)
-{
-	struct stat st;
-	int fd, rc;
-
-	if (lstat(path, &st)) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if (!S_ISSOCK(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket", path);
-		return -1;
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	if (rc == 0 || errno == EAGAIN || errno == EINPROGRESS) {
-		close(fd);
-		snprintf(err, errlen, "something already serves %s", path);
-		return -1;
-	}
-	if (errno != ECONNREFUSED) {
-		snprintf(err, errlen, "cannot check the existing socket %s: %s", path,
-			 strerror(errno));
-		close(fd);
-		return -1;
-	}
-	close(fd);
-	if (unlink(path) && errno != ENOENT) {
-		snprintf(err, errlen, "cannot remove the stale socket %s: %s", path, strerror(errno));
-		return -1;
-	}
-	fdr_info("vfio-user: removed the stale socket %s", path);
-	return 0;
-}
-
 struct fdr_vfu_server *fdr_vfu_server_create(const char *dir, struct fdr_reactor *r,
 					     const struct fdr_vfu_desc *desc,
 					     const struct fdr_vfu_ops *ops, void *dev, char *err,
 					     size_t errlen)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char busy[sizeof(sa.sun_path) + 32];
 	struct fdr_vfu_server *srv;
-	struct stat st;
 	int n;
 
 	if (!dir || !*dir || !r || !desc || !ops || !ops->access) {
@@ -978,36 +918,20 @@ struct fdr_vfu_server *fdr_vfu_server_create(const char *dir, struct fdr_reactor
 		for (uint32_t v = 0; v < cnt; v++)
 			srv->irqs[i][v].fd = -1;
 	}
-	if (prepare_dir(dir, err, errlen) || clear_stale(srv->path, &sa, err, errlen))
-		goto fail;
-	srv->lh.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (srv->lh.fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		goto fail;
-	}
-	if (bind(srv->lh.fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		snprintf(err, errlen, "cannot bind %s: %s", srv->path, strerror(errno));
-		goto fail;
-	}
-	/* Nobody can connect before listen(), so the mode is set in time. */
-	if (chmod(srv->path, 0600) || stat(srv->path, &st)) {
-		snprintf(err, errlen, "%s: %s", srv->path, strerror(errno));
-		unlink(srv->path);
-		goto fail;
-	}
-	srv->sock_dev = st.st_dev;
-	srv->sock_ino = st.st_ino;
+	snprintf(busy, sizeof(busy), "something already serves %s", srv->path);
 	/* A small backlog: a second client is accepted and closed at once. */
-	if (listen(srv->lh.fd, 1) || fdr_reactor_add(r, &srv->lh, EPOLLIN) < 0) {
+	if (fdr_usock_listen(&srv->ls, srv->path, 0700, 1, "vfio-user", busy, err, errlen))
+		goto fail;
+	srv->lh.fd = srv->ls.fd;
+	if (fdr_reactor_add(r, &srv->lh, EPOLLIN) < 0) {
 		snprintf(err, errlen, "listen on %s: %s", srv->path, strerror(errno));
-		unlink(srv->path);
+		fdr_usock_close(&srv->ls, srv->path);
+		srv->lh.fd = -1;
 		goto fail;
 	}
 	fdr_info("vfio-user %s: serving on %s", srv->name, srv->path);
 	return srv;
 fail:
-	if (srv->lh.fd >= 0)
-		close(srv->lh.fd);
 	for (unsigned i = 0; i < FDR_VFU_NUM_IRQS; i++)
 		free(srv->irqs[i]);
 	free(srv->rx);
@@ -1026,16 +950,12 @@ static void server_free(struct fdr_defer *d)
 
 void fdr_vfu_server_destroy(struct fdr_vfu_server *srv)
 {
-	struct stat st;
-
 	if (!srv)
 		return;
 	conn_drop(srv, "server shutting down");
 	fdr_reactor_del(srv->r, &srv->lh);
-	close(srv->lh.fd);
+	fdr_usock_close(&srv->ls, srv->path);
 	srv->lh.fd = -1;
-	if (!lstat(srv->path, &st) && st.st_dev == srv->sock_dev && st.st_ino == srv->sock_ino)
-		unlink(srv->path);
 	for (unsigned i = 0; i < FDR_VFU_NUM_IRQS; i++)
 		free(srv->irqs[i]);
 	free(srv->maps);
