@@ -13,10 +13,11 @@
  * drive's control socket (fdr_rec_reader_open_fd) and starts where it
  * likes (fdr_rec_reader_seek).  The drive never waits for a reader: one
  * that falls more than the ring's size behind loses what was overwritten,
- * and counts it.  head is written by every event, so the reader loads it
- * only when it needs to (fallen behind, a slot being written, or every
- * REFRESH_EVERY events), not per event and not per poll of a reader that
- * caught up: each load takes the cache line away from the writers.
+ * and counts it.  head is written by every event; the reader loads it once
+ * per event taken (the check against slots torn by a lapped writer needs a
+ * head newer than the copy) and otherwise only when it needs to (fallen
+ * behind, a slot being written, or every REFRESH_EVERY events), not per
+ * poll of a reader that caught up.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -357,6 +358,15 @@ int fdr_rec_reader_next(struct fdr_rec_reader *r, struct fdr_rec_event *ev)
 			r->next_seq++;
 			r->since_refresh++;
 			r->quiet_polls = 0;
+			/* A writer lapped mid-event by the others shares its
+			 * slot with the writer of seq + nr_slots, and may
+			 * publish its own seq over a mix of both: an event
+			 * counts only if head, loaded after the copy, says no
+			 * writer of a later lap had claimed the slot. */
+			if (v2 == v && !r->is_static && hdr_head(r->hdr) - (r->next_seq - 1) > nr) {
+				r->lost++;
+				continue;
+			}
 			if (v2 == v) {
 				r->stalled = false;
 				return 1;
