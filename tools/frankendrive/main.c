@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * frankendrive: wires options into a target (subsystem, namespaces),
- * reactors and NVMe/TCP listeners, then waits for SIGINT/SIGTERM.
+ * reactors, NVMe/TCP listeners and NVMe PCIe functions over vfio-user,
+ * then waits for SIGINT/SIGTERM.
  */
 #include <errno.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include "recorder/recorder.h"
 #include "recorder/share.h"
 #include "rules/rules.h"
+#include "transport/pcie/pcie.h"
 #include "transport/tcp/tcp.h"
 
 struct drive {
@@ -31,6 +33,9 @@ struct drive {
 	struct fdr_tcp_listener *listeners[OPT_MAX_LISTEN + 1];
 	unsigned nr_listeners;
 	struct fdr_ctl *ctl;
+	struct fdr_subsys *subsys;
+	struct fdr_pcie *pcie[OPT_MAX_VFU];
+	unsigned nr_pcie;
 };
 
 static const char *backend_name(enum opt_backend b)
@@ -114,6 +119,7 @@ static int setup_subsystem(struct drive *d, char *err, size_t errlen)
 		fdr_info("namespace %u: %s, %s, %u-byte LBAs (%llu blocks)", i + 1, bdev->desc, sz,
 			 on->lba_size, (unsigned long long)ns->nsze);
 	}
+	d->subsys = s;
 	return 0;
 }
 
@@ -273,6 +279,26 @@ static int start_recorder(struct drive *d, char *err, size_t errlen)
 }
 #endif
 
+/* PCIe functions over vfio-user: each on its own reactor, round robin. */
+static int start_vfio_user(struct drive *d, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < d->opt.nr_vfio_user; i++) {
+		char perr[256];
+		struct fdr_reactor *r = d->reactors[i % d->nr_reactors];
+		struct fdr_pcie *p =
+			fdr_pcie_create(d->opt.vfio_user[i], d->subsys, r, NULL, perr, sizeof(perr));
+
+		if (!p) {
+			snprintf(err, errlen, "vfio-user %s: %s", d->opt.vfio_user[i], perr);
+			return -1;
+		}
+		d->pcie[d->nr_pcie++] = p;
+		fdr_info("serving %s on %s (NVMe PCIe over vfio-user)", d->opt.nqn,
+			 fdr_pcie_path(p));
+	}
+	return 0;
+}
+
 static void shutdown_drive(struct drive *d)
 {
 	/* No plug-in or rule changes from here on. */
@@ -282,6 +308,9 @@ static void shutdown_drive(struct drive *d)
 	 * for their queues to drain, so the reactors must still run here. */
 	for (unsigned i = 0; i < d->nr_listeners; i++)
 		fdr_tcp_listener_close(d->listeners[i]);
+	for (unsigned i = 0; i < d->nr_pcie; i++)
+		fdr_pcie_destroy(d->pcie[i]);
+	d->nr_pcie = 0;
 	/* Rules and plug-ins go while the reactors still run: detaching
 	 * waits for each reactor to pass a quiescent point. */
 	fdr_plugin_unload_all();
@@ -342,7 +371,7 @@ int main(int argc, char **argv)
 	if (setup_subsystem(&d, err, sizeof(err)) || start_recorder(&d, err, sizeof(err)) ||
 	    start_reactors(&d, err, sizeof(err)) ||
 	    load_plugins(&d, err, sizeof(err)) || start_ctl(&d, err, sizeof(err)) ||
-	    start_listeners(&d, err, sizeof(err))) {
+	    start_listeners(&d, err, sizeof(err)) || start_vfio_user(&d, err, sizeof(err))) {
 		fdr_err("%s", err);
 		goto out;
 	}

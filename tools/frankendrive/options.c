@@ -17,7 +17,8 @@ void fdr_options_usage(FILE *f, const char *prog)
 {
 	fprintf(f,
 		"Usage: %s [OPTION]...\n"
-		"Serve an emulated NVMe drive over NVMe/TCP.\n"
+		"Serve an emulated NVMe drive over NVMe/TCP (and, with --vfio-user, as an\n"
+		"NVMe PCIe function over vfio-user).\n"
 		"\n"
 		"With no option: subsystem " DEFAULT_NQN " with one 1 GiB RAM\n"
 		"namespace (512-byte LBAs) on 127.0.0.1:4420, discovery also on port 8009.\n"
@@ -29,6 +30,9 @@ void fdr_options_usage(FILE *f, const char *prog)
 		"                             (default 8009, 0 = none)\n"
 		"      --allow-host NQN       admit only these host NQNs; repeatable (default: any)\n"
 		"      --maxh2cdata BYTES     largest H2CData PDU the host may send (default 128K)\n"
+		"      --vfio-user DIR        also serve the subsystem as an NVMe PCIe function over\n"
+		"                             vfio-user on the socket DIR/cntrl (QEMU vfio-user-pci,\n"
+		"                             SPDK); one controller per DIR; repeatable\n"
 		"Subsystem:\n"
 		"  -n, --nqn NQN              subsystem NQN (default " DEFAULT_NQN ")\n"
 		"      --serial STR           serial number (up to 20 characters)\n"
@@ -279,6 +283,7 @@ enum {
 	OPT_RECORD_PDUS,
 	OPT_CTL,
 	OPT_NO_CTL,
+	OPT_VFIO_USER,
 };
 
 static const struct option long_opts[] = {
@@ -307,6 +312,7 @@ static const struct option long_opts[] = {
 	{"record-pdus", no_argument, NULL, OPT_RECORD_PDUS},
 	{"ctl", required_argument, NULL, OPT_CTL},
 	{"no-ctl", no_argument, NULL, OPT_NO_CTL},
+	{"vfio-user", required_argument, NULL, OPT_VFIO_USER},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, 'V'},
 	{NULL, 0, NULL, 0},
@@ -441,6 +447,18 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 			break;
 		case OPT_NO_CTL:
 			o->no_ctl = true;
+			break;
+		case OPT_VFIO_USER:
+			if (o->nr_vfio_user >= OPT_MAX_VFU) {
+				snprintf(err, errlen, "at most %d --vfio-user", OPT_MAX_VFU);
+				return -1;
+			}
+			/* DIR/cntrl must fit a sockaddr_un. */
+			if (!*optarg || strlen(optarg) + sizeof("/cntrl") > 108) {
+				snprintf(err, errlen, "--vfio-user: bad or too long directory '%s'", optarg);
+				return -1;
+			}
+			snprintf(o->vfio_user[o->nr_vfio_user++], sizeof(o->vfio_user[0]), "%s", optarg);
 			break;
 		case OPT_INJECT:
 			if (o->nr_rules >= OPT_MAX_RULES || !*optarg) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #define OPT_MAX_LISTEN 4
+#define OPT_MAX_VFU 4
 #define OPT_MAX_NS 32
 #define OPT_MAX_HOSTS 64
 #define OPT_MAX_PLUGINS 16
@@ -36,6 +37,8 @@ struct fdr_options {
 	struct opt_listen listen[OPT_MAX_LISTEN];
 	unsigned nr_listen;
 	unsigned discovery_port; /* 0: none */
+	char vfio_user[OPT_MAX_VFU][108]; /* --vfio-user DIR */
+	unsigned nr_vfio_user;
 	char nqn[256];
 	struct opt_ns ns[OPT_MAX_NS];
 	unsigned nr_ns;

@@ -130,6 +130,36 @@ static void test_bad_input(void **state)
 	expect_error("--inline-data", "--inline-data", "1G", NULL);
 }
 
+static void test_vfio_user(void **state)
+{
+	struct fdr_options o;
+	char err[256] = "";
+	char longdir[200];
+
+	(void)state;
+	assert_int_equal(parse(&o, err, sizeof(err), NULL), 0);
+	assert_int_equal(o.nr_vfio_user, 0);
+	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user", "/tmp/a", "--vfio-user",
+			       "/run/b", NULL),
+			 0);
+	assert_int_equal(o.nr_vfio_user, 2);
+	assert_string_equal(o.vfio_user[0], "/tmp/a");
+	assert_string_equal(o.vfio_user[1], "/run/b");
+	assert_int_equal(o.nr_listen, 1); /* NVMe/TCP stays */
+	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user", "", NULL), -1);
+	fdr_options_free(&o);
+	memset(longdir, 'x', sizeof(longdir) - 1);
+	longdir[sizeof(longdir) - 1] = 0;
+	assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user", longdir, NULL), -1);
+	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user", "1", "--vfio-user", "2",
+			       "--vfio-user", "3", "--vfio-user", "4", "--vfio-user", "5", NULL),
+			 -1);
+	fdr_options_free(&o);
+}
+
 static void test_sizes(void **state)
 {
 	uint64_t v;
@@ -177,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_all_options),
 		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_vfio_user),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_record_size),
 	};

@@ -1,0 +1,972 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * NVMe PCIe function over vfio-user: see pcie.h.
+ *
+ * The core owns the controller registers and the queue table; this file
+ * owns the rings in host memory, the doorbell page, PRP data movement and
+ * interrupts.  Nothing here keeps a pointer into host memory past one
+ * synchronous copy: every access translates through fdr_vfu_dma() again,
+ * so a DMA_UNMAP can never leave a stale pointer behind.
+ */
+#include <stdio.h>
+#include <errno.h>
+#include <semaphore.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/reactor.h"
+#include "core/transport.h"
+#include "transport/vfio_user/vfu.h"
+#include "pcie.h"
+
+#define PAGE 4096u
+#define DB_FILE_SIZE 0x2000u /* doorbells at file offset 0x1000 (region offset) */
+#define NR_DB (PAGE / 4)     /* doorbell dwords in the page */
+#define MAXQ (FDR_MAX_IO_QUEUES + 1)
+
+#define ST_DTE NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR)
+#define ST_PRP_OFFSET \
+	((uint16_t)(NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_PRP_OFFSET) | NVME_STATUS_DNR))
+#define ST_INVALID_FIELD \
+	((uint16_t)(NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR))
+#define ST_INTERNAL NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL)
+
+struct pcie_sq;
+
+struct pcie_cq {
+	bool live;
+	bool ien;
+	bool irq_pending; /* CQEs posted this loop iteration, interrupt not sent */
+	uint8_t phase;
+	uint16_t size, iv;
+	uint16_t head, tail;
+	uint64_t base;
+	struct fdr_req *wait_head, *wait_tail; /* completions waiting for room */
+};
+
+struct pcie_sq {
+	struct fdr_pcie *p;
+	struct fdr_ctrl *ctrl; /* the controller it was created for */
+	struct fdr_queue *q;
+	uint16_t qid, cqid, size, head;
+	uint32_t bad_tail; /* last invalid tail value reported (+1), 0: none */
+	uint64_t base;
+	struct fdr_defer defer;
+};
+
+struct fdr_pcie {
+	struct fdr_reactor *r;
+	struct fdr_subsys *s;
+	struct fdr_vfu_server *srv;
+	struct fdr_ctrl *ctrl; /* while a client is attached */
+	struct fdr_pcie_opts opts;
+	int db_fd;
+	uint8_t *db_map;          /* DB_FILE_SIZE bytes */
+	volatile uint32_t *db;    /* db_map + 0x1000 */
+	uint8_t cfg[FDR_PCIE_CONFIG_SIZE];
+	uint8_t msix_table[FDR_PCIE_NR_VECTORS * 16];
+	struct pcie_cq cq[MAXQ];
+	struct pcie_sq *sq[MAXQ];
+	uint32_t cq_bad_head[MAXQ];
+	unsigned nr_sq; /* allocated, including draining ones */
+	bool quiesced;  /* fatal: the poller stops until the host resets */
+	bool destroying;
+	struct fdr_poller poller;
+	struct fdr_defer irq_defer; /* one interrupt per CQ per loop iteration */
+	sem_t sem;
+	/* create() on the reactor */
+	const char *c_dir;
+	char *c_err;
+	size_t c_errlen;
+	int c_rc;
+};
+
+/* ---- Config space -------------------------------------------------------- */
+
+static void put16(uint8_t *b, uint32_t off, uint16_t v)
+{
+	b[off] = (uint8_t)v;
+	b[off + 1] = (uint8_t)(v >> 8);
+}
+
+static void put32(uint8_t *b, uint32_t off, uint32_t v)
+{
+	put16(b, off, (uint16_t)v);
+	put16(b, off + 2, (uint16_t)(v >> 16));
+}
+
+static uint16_t get16(const uint8_t *b, uint32_t off)
+{
+	return (uint16_t)(b[off] | b[off + 1] << 8);
+}
+
+void fdr_pcie_config_init(uint8_t *cfg, const struct fdr_pcie_opts *o)
+{
+	uint16_t vid = o && o->vid ? o->vid : 0x1b36; /* as QEMU's NVMe, for lack of our own */
+	uint16_t did = o && o->did ? o->did : 0x0010;
+
+	memset(cfg, 0, FDR_PCIE_CONFIG_SIZE);
+	put16(cfg, 0x00, vid);
+	put16(cfg, 0x02, did);
+	put16(cfg, 0x06, 0x0010); /* capabilities list */
+	cfg[0x08] = 0x00;         /* revision */
+	cfg[0x09] = 0x02;         /* NVM Express */
+	cfg[0x0a] = 0x08;         /* non-volatile memory */
+	cfg[0x0b] = 0x01;         /* mass storage */
+	cfg[0x0e] = 0x00;         /* header type 0 */
+	put32(cfg, 0x10, 0x4);    /* BAR0: memory, 64-bit, not prefetchable */
+	put16(cfg, 0x2c, o && o->ssvid ? o->ssvid : vid);
+	put16(cfg, 0x2e, o && o->ssid ? o->ssid : did);
+	cfg[0x34] = FDR_PCIE_CAP_PM;
+	cfg[0x3d] = 0x01; /* INTA# */
+	/* Power management, version 3, no soft reset on D3hot -> D0. */
+	cfg[FDR_PCIE_CAP_PM] = 0x01;
+	cfg[FDR_PCIE_CAP_PM + 1] = FDR_PCIE_CAP_MSIX;
+	put16(cfg, FDR_PCIE_CAP_PM + 2, 0x0003);
+	put16(cfg, FDR_PCIE_CAP_PM + 4, 0x0008);
+	/* MSI-X: table and PBA in BAR0. */
+	cfg[FDR_PCIE_CAP_MSIX] = 0x11;
+	cfg[FDR_PCIE_CAP_MSIX + 1] = FDR_PCIE_CAP_EXP;
+	put16(cfg, FDR_PCIE_CAP_MSIX + 2, FDR_PCIE_NR_VECTORS - 1);
+	put32(cfg, FDR_PCIE_CAP_MSIX + 4, FDR_PCIE_MSIX_TABLE | 0);
+	put32(cfg, FDR_PCIE_CAP_MSIX + 8, FDR_PCIE_MSIX_PBA | 0);
+	/* PCI Express, version 2, endpoint. */
+	cfg[FDR_PCIE_CAP_EXP] = 0x10;
+	cfg[FDR_PCIE_CAP_EXP + 1] = 0x00;
+	put16(cfg, FDR_PCIE_CAP_EXP + 2, 0x0002);
+	put32(cfg, FDR_PCIE_CAP_EXP + 4, 1u << 28 | 1u << 15); /* FLR, role-based error */
+	put16(cfg, FDR_PCIE_CAP_EXP + 8, 0x2810); /* MRRS 512, relaxed ordering off, ... */
+	put32(cfg, FDR_PCIE_CAP_EXP + 0x0c, 0x00000411); /* link: 2.5 GT/s, x1, ASPM none */
+	put16(cfg, FDR_PCIE_CAP_EXP + 0x12, 0x0011);     /* link status: 2.5 GT/s x1 */
+	/* 0x100: no extended capabilities (zero). */
+}
+
+/* Which bits of config byte off the host may change. */
+static uint8_t cfg_wmask(uint32_t off)
+{
+	switch (off) {
+	case 0x04: return 0x46; /* memory space, bus master, parity response */
+	case 0x05: return 0x05; /* SERR#, INTx disable */
+	case 0x0c: case 0x0d: case 0x3c: return 0xff;
+	case 0x10: return 0x00;
+	case 0x11: return (uint8_t)(~(FDR_PCIE_BAR0_SIZE - 1) >> 8) & 0xff;
+	case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17: return 0xff;
+	case FDR_PCIE_CAP_PM + 4: return 0x03; /* power state */
+	case FDR_PCIE_CAP_MSIX + 3: return 0xc0; /* enable, function mask */
+	case FDR_PCIE_CAP_EXP + 8: return 0xff;
+	case FDR_PCIE_CAP_EXP + 9: return 0x7f; /* FLR initiate reads as 0 */
+	case FDR_PCIE_CAP_EXP + 0x10: return 0xc3;
+	default: return 0;
+	}
+}
+
+void fdr_pcie_config_write(uint8_t *cfg, uint32_t offset, const uint8_t *buf, uint32_t count)
+{
+	for (uint32_t i = 0; i < count && offset + i < FDR_PCIE_CONFIG_SIZE; i++) {
+		uint32_t off = offset + i;
+		uint8_t m = cfg_wmask(off);
+
+		cfg[off] = (uint8_t)((cfg[off] & ~m) | (buf[i] & m));
+	}
+}
+
+/* ---- Helpers ------------------------------------------------------------------ */
+
+static void db_clear(struct fdr_pcie *p, unsigned idx)
+{
+	__atomic_store_n(&p->db[idx], 0, __ATOMIC_RELAXED);
+}
+
+static uint32_t db_load(struct fdr_pcie *p, unsigned idx)
+{
+	return __atomic_load_n(&p->db[idx], __ATOMIC_ACQUIRE);
+}
+
+static void fatal(struct fdr_pcie *p, const char *why)
+{
+	if (p->ctrl && !p->quiesced) {
+		fdr_err("pcie %s: controller fatal: %s", fdr_pcie_path(p), why);
+		fdr_ctrl_set_fatal(p->ctrl);
+	}
+	p->quiesced = true;
+}
+
+static void wait_push(struct pcie_cq *cq, struct fdr_req *req)
+{
+	req->tpriv[0] = 0;
+	if (cq->wait_tail)
+		cq->wait_tail->tpriv[0] = (uint64_t)(uintptr_t)req;
+	else
+		cq->wait_head = req;
+	cq->wait_tail = req;
+}
+
+static struct fdr_req *wait_pop(struct pcie_cq *cq)
+{
+	struct fdr_req *req = cq->wait_head;
+
+	if (req) {
+		cq->wait_head = (struct fdr_req *)(uintptr_t)req->tpriv[0];
+		if (!cq->wait_head)
+			cq->wait_tail = NULL;
+	}
+	return req;
+}
+
+/* Release the waiting completions (of one SQ's queue, or all if q NULL). */
+static void wait_flush(struct pcie_cq *cq, struct fdr_queue *q)
+{
+	struct fdr_req *keep_h = NULL, *keep_t = NULL, *req;
+
+	while ((req = wait_pop(cq))) {
+		if (q && req->q != q) {
+			req->tpriv[0] = 0;
+			if (keep_t)
+				keep_t->tpriv[0] = (uint64_t)(uintptr_t)req;
+			else
+				keep_h = req;
+			keep_t = req;
+			continue;
+		}
+		fdr_req_release(req);
+	}
+	cq->wait_head = keep_h;
+	cq->wait_tail = keep_t;
+}
+
+static void cq_irq(struct fdr_pcie *p, struct pcie_cq *cq)
+{
+	if (!cq->ien)
+		return;
+	if (fdr_vfu_irq_fd(p->srv, FDR_VFU_IRQ_MSIX, cq->iv) >= 0) {
+		if (p->cfg[FDR_PCIE_CAP_MSIX + 3] & 0x40) /* function mask */
+			return;
+		fdr_vfu_irq_trigger(p->srv, FDR_VFU_IRQ_MSIX, cq->iv);
+		return;
+	}
+	/* INTx fallback (edge on the eventfd): INTMS masks it, and so does
+	 * the command register's INTx disable. */
+	if (get16(p->cfg, 0x04) & 0x400)
+		return;
+	if (p->ctrl && (fdr_ctrl_intms(p->ctrl) & (1u << (cq->iv & 31))))
+		return;
+	if (fdr_vfu_irq_fd(p->srv, FDR_VFU_IRQ_INTX, 0) >= 0)
+		fdr_vfu_irq_trigger(p->srv, FDR_VFU_IRQ_INTX, 0);
+}
+
+/* Post req's CQE; false if the CQ is full. */
+static bool cq_post(struct fdr_pcie *p, struct pcie_cq *cq, struct fdr_req *req)
+{
+	uint16_t next = (uint16_t)((cq->tail + 1) % cq->size);
+	uint8_t *e;
+
+	if (next == cq->head)
+		return false;
+	e = fdr_vfu_dma(p->srv, cq->base + (uint64_t)cq->tail * 16, 16, true);
+	if (!e) {
+		fatal(p, "CQ ring not mapped");
+		return true; /* dropped */
+	}
+	memcpy(e, &req->cpl, 14);
+	__atomic_store_n((uint16_t *)(e + 14), (uint16_t)((req->cpl.status & ~1u) | cq->phase),
+			 __ATOMIC_RELEASE);
+	cq->tail = next;
+	if (next == 0)
+		cq->phase ^= 1;
+	if (cq->ien && !cq->irq_pending) {
+		cq->irq_pending = true;
+		fdr_reactor_defer(p->r, &p->irq_defer);
+	}
+	return true;
+}
+
+static void irq_flush(struct fdr_defer *d)
+{
+	struct fdr_pcie *p = (struct fdr_pcie *)((char *)d - offsetof(struct fdr_pcie, irq_defer));
+
+	for (unsigned qid = 0; qid < MAXQ; qid++) {
+		struct pcie_cq *cq = &p->cq[qid];
+
+		if (!cq->irq_pending)
+			continue;
+		cq->irq_pending = false;
+		if (cq->live && p->ctrl)
+			cq_irq(p, cq);
+	}
+}
+
+static void cq_drain_waiting(struct fdr_pcie *p, struct pcie_cq *cq)
+{
+	while (cq->wait_head && cq->live) {
+		if (!cq_post(p, cq, cq->wait_head))
+			return;
+		fdr_req_release(wait_pop(cq));
+	}
+}
+
+/* ---- PRPs ------------------------------------------------------------------------ */
+
+enum { PRP_CHECK, PRP_FROM_HOST, PRP_TO_HOST };
+
+static uint16_t prp_seg(struct fdr_pcie *p, uint64_t addr, uint8_t *buf, uint32_t n, int mode,
+			bool write)
+{
+	void *h = fdr_vfu_dma(p->srv, addr, n, write);
+
+	if (!h)
+		return ST_DTE;
+	if (mode == PRP_FROM_HOST)
+		memcpy(buf, h, n);
+	else if (mode == PRP_TO_HOST)
+		memcpy(h, buf, n);
+	return 0;
+}
+
+static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, int mode)
+{
+	uint64_t prp1 = req->cmd.dptr.prp1, prp2 = req->cmd.dptr.prp2, list;
+	uint32_t len = req->data_len, done, n;
+	bool write = req->xfer == NVME_OPC_XFER_FROM_CTRL; /* device writes host memory */
+	uint8_t *buf = mode == PRP_CHECK ? NULL : req->buf;
+	uint16_t st;
+
+	if (prp1 & 3)
+		return ST_PRP_OFFSET;
+	n = PAGE - (uint32_t)(prp1 & (PAGE - 1));
+	if (n > len)
+		n = len;
+	if ((st = prp_seg(p, prp1, buf, n, mode, write)))
+		return st;
+	done = n;
+	if (done == len)
+		return 0;
+	if (len - done <= PAGE) {
+		if (prp2 & (PAGE - 1))
+			return ST_PRP_OFFSET;
+		return prp_seg(p, prp2, buf ? buf + done : NULL, len - done, mode, write);
+	}
+	list = prp2;
+	for (unsigned lists = 0; done < len; lists++) {
+		uint32_t nent, pages, use;
+		const uint64_t *ents;
+
+		if ((list & 7) || lists > len / PAGE + 1)
+			return ST_PRP_OFFSET;
+		nent = (PAGE - (uint32_t)(list & (PAGE - 1))) / 8;
+		pages = (len - done + PAGE - 1) / PAGE;
+		use = pages <= nent ? pages : nent;
+		ents = fdr_vfu_dma(p->srv, list, (uint64_t)use * 8, false);
+		if (!ents)
+			return ST_DTE;
+		for (uint32_t i = 0; i < use; i++) {
+			uint64_t e = __atomic_load_n(&ents[i], __ATOMIC_RELAXED);
+
+			if (i == nent - 1 && pages > nent) {
+				list = e; /* chained to the next list */
+				break;
+			}
+			if (e & (PAGE - 1))
+				return ST_PRP_OFFSET;
+			n = len - done < PAGE ? len - done : PAGE;
+			if ((st = prp_seg(p, e, buf ? buf + done : NULL, n, mode, write)))
+				return st;
+			done += n;
+		}
+	}
+	return 0;
+}
+
+/* ---- Transport ops (SQs) ------------------------------------------------------- */
+
+static bool sq_current(const struct pcie_sq *sq)
+{
+	struct fdr_ctrl *ctrl = sq->ctrl;
+
+	return ctrl == sq->p->ctrl && !ctrl->dead && !ctrl->pci->resetting;
+}
+
+static uint16_t pcie_prep_data(struct fdr_req *req)
+{
+	struct pcie_sq *sq = req->q->tctx;
+
+	if (req->data_len == 0)
+		return 0;
+	if (req->cmd.flags >> 6)
+		return ST_INVALID_FIELD; /* SGLs are not offered */
+	if (req->xfer != NVME_OPC_XFER_TO_CTRL && req->xfer != NVME_OPC_XFER_FROM_CTRL)
+		return ST_INVALID_FIELD;
+	if (!sq_current(sq))
+		return ST_INTERNAL;
+	return prp_walk(sq->p, req, PRP_CHECK);
+}
+
+static void pcie_data_in(struct fdr_req *req)
+{
+	struct pcie_sq *sq = req->q->tctx;
+
+	if (!sq_current(sq)) {
+		fdr_req_data_in_done(req, ST_INTERNAL);
+		return;
+	}
+	fdr_req_data_in_done(req, prp_walk(sq->p, req, PRP_FROM_HOST));
+}
+
+static void pcie_complete(struct fdr_req *req)
+{
+	struct pcie_sq *sq = req->q->tctx;
+	struct fdr_pcie *p = sq->p;
+	struct pcie_cq *cq;
+
+	if (!sq_current(sq) || p->quiesced) {
+		fdr_req_release(req);
+		return;
+	}
+	if (req->xfer == NVME_OPC_XFER_FROM_CTRL && req->data_len && !(req->status & 0x7ff)) {
+		uint16_t st = prp_walk(p, req, PRP_TO_HOST);
+
+		if (st) {
+			req->status = st;
+			req->cpl.status = (uint16_t)(st << 1);
+		}
+	}
+	cq = &p->cq[sq->cqid];
+	if (!cq->live) {
+		fdr_req_release(req);
+		return;
+	}
+	if (cq->wait_head || !cq_post(p, cq, req)) {
+		wait_push(cq, req);
+		return;
+	}
+	fdr_req_release(req);
+}
+
+static void pcie_disconnect(struct fdr_queue *q, const char *reason)
+{
+	struct pcie_sq *sq = q->tctx;
+	struct fdr_pcie *p = sq->p;
+
+	(void)reason;
+	if (p->sq[sq->qid] == sq) {
+		p->sq[sq->qid] = NULL;
+		db_clear(p, 2u * sq->qid);
+	}
+	if (sq->ctrl == p->ctrl)
+		wait_flush(&p->cq[sq->cqid], q);
+	if (!q->closing)
+		fdr_queue_close(q);
+}
+
+/* The last step of destroy, in a later loop iteration than anything that
+ * could have queued our deferred work. */
+static void destroy_done(void *arg)
+{
+	struct fdr_pcie *p = arg;
+
+	sem_post(&p->sem);
+}
+
+static void sq_free(struct fdr_defer *d)
+{
+	struct pcie_sq *sq = (struct pcie_sq *)((char *)d - offsetof(struct pcie_sq, defer));
+	struct fdr_pcie *p = sq->p;
+
+	fdr_queue_free(sq->q);
+	free(sq);
+	if (--p->nr_sq == 0 && p->destroying && fdr_reactor_post(p->r, destroy_done, p))
+		sem_post(&p->sem);
+}
+
+static void pcie_queue_drained(struct fdr_queue *q)
+{
+	struct pcie_sq *sq = q->tctx;
+
+	sq->defer.fn = sq_free;
+	fdr_reactor_defer(sq->p->r, &sq->defer);
+}
+
+static const struct fdr_transport_ops pcie_ops = {
+	.name = "pcie",
+	.prep_data = pcie_prep_data,
+	.data_in = pcie_data_in,
+	.complete = pcie_complete,
+	.disconnect = pcie_disconnect,
+	.queue_drained = pcie_queue_drained,
+};
+
+/* ---- Controller ops ------------------------------------------------------------ */
+
+static uint16_t pc_create_cq(struct fdr_ctrl *ctrl, const struct fdr_cq_params *prm)
+{
+	struct fdr_pcie *p = fdr_ctrl_tctx(ctrl);
+	struct pcie_cq *cq = &p->cq[prm->qid];
+
+	if (ctrl != p->ctrl || prm->qid >= MAXQ)
+		return ST_INTERNAL;
+	if (!fdr_vfu_dma(p->srv, prm->base, (uint64_t)prm->size * 16, true))
+		return ST_INVALID_FIELD;
+	memset(cq, 0, sizeof(*cq));
+	cq->live = true;
+	cq->ien = prm->ien;
+	cq->iv = prm->iv;
+	cq->size = prm->size;
+	cq->base = prm->base;
+	cq->phase = 1;
+	p->cq_bad_head[prm->qid] = 0;
+	db_clear(p, 2u * prm->qid + 1);
+	return 0;
+}
+
+static uint16_t pc_create_sq(struct fdr_ctrl *ctrl, const struct fdr_sq_params *prm,
+			     struct fdr_queue **q)
+{
+	struct fdr_pcie *p = fdr_ctrl_tctx(ctrl);
+	struct pcie_sq *sq;
+	uint16_t nr = prm->size; /* the contract: at least the queue's size */
+
+	if (ctrl != p->ctrl || prm->qid >= MAXQ || p->sq[prm->qid])
+		return ST_INTERNAL;
+	if (!fdr_vfu_dma(p->srv, prm->base, (uint64_t)prm->size * 64, false))
+		return ST_INVALID_FIELD;
+	sq = calloc(1, sizeof(*sq));
+	if (!sq)
+		return ST_INTERNAL;
+	sq->p = p;
+	sq->ctrl = ctrl;
+	sq->qid = prm->qid;
+	sq->cqid = prm->cqid;
+	sq->size = prm->size;
+	sq->base = prm->base;
+	sq->q = fdr_queue_create(p->s->target, NULL, &pcie_ops, sq, p->r, nr, "vfio-user");
+	if (!sq->q) {
+		free(sq);
+		return ST_INTERNAL;
+	}
+	p->nr_sq++;
+	p->sq[prm->qid] = sq;
+	db_clear(p, 2u * prm->qid);
+	*q = sq->q;
+	return 0;
+}
+
+static void pc_delete_cq(struct fdr_ctrl *ctrl, uint16_t qid)
+{
+	struct fdr_pcie *p = fdr_ctrl_tctx(ctrl);
+
+	if (ctrl != p->ctrl || qid >= MAXQ)
+		return;
+	wait_flush(&p->cq[qid], NULL);
+	memset(&p->cq[qid], 0, sizeof(p->cq[qid]));
+	db_clear(p, 2u * qid + 1);
+}
+
+static uint16_t pc_enable(struct fdr_ctrl *ctrl)
+{
+	struct fdr_pcie *p = fdr_ctrl_tctx(ctrl);
+
+	p->quiesced = false;
+	fdr_reactor_poller_add(p->r, &p->poller);
+	return 0;
+}
+
+static void pc_disable(struct fdr_ctrl *ctrl)
+{
+	struct fdr_pcie *p = fdr_ctrl_tctx(ctrl);
+
+	if (ctrl != p->ctrl)
+		return;
+	for (unsigned i = 0; i < MAXQ; i++) {
+		wait_flush(&p->cq[i], NULL);
+		memset(&p->cq[i], 0, sizeof(p->cq[i]));
+	}
+	memset((void *)p->db, 0, PAGE);
+	p->quiesced = false;
+}
+
+static const struct fdr_ctrl_ops pcie_ctrl_ops = {
+	.name = "pcie",
+	.create_cq = pc_create_cq,
+	.create_sq = pc_create_sq,
+	.delete_cq = pc_delete_cq,
+	.enable = pc_enable,
+	.disable = pc_disable,
+};
+
+/* ---- Doorbell poller ------------------------------------------------------------- */
+
+static void invalid_db(struct fdr_pcie *p, uint8_t info)
+{
+	fdr_ctrl_raise_aen(p->ctrl, NVME_AER_TYPE_ERROR, info, NVME_LOG_ERROR);
+}
+
+/* Does doorbell dword idx belong to an existing queue? */
+static bool db_live(const struct fdr_pcie *p, unsigned idx)
+{
+	unsigned qid = idx / 2;
+
+	return qid < MAXQ && ((idx & 1) ? p->cq[qid].live : p->sq[qid] != NULL);
+}
+
+static int poll_cq_heads(struct fdr_pcie *p)
+{
+	int work = 0;
+
+	for (unsigned qid = 0; qid < MAXQ; qid++) {
+		struct pcie_cq *cq = &p->cq[qid];
+		uint32_t v;
+
+		if (!cq->live)
+			continue;
+		v = db_load(p, 2 * qid + 1);
+		if (v == cq->head)
+			continue;
+		/* The new head must lie within what was posted. */
+		uint32_t adv = (v + cq->size - cq->head) % cq->size;
+		uint32_t posted = (uint32_t)(cq->tail + cq->size - cq->head) % cq->size;
+
+		if (v >= cq->size || adv > posted) {
+			if (p->cq_bad_head[qid] != v + 1) {
+				p->cq_bad_head[qid] = v + 1;
+				invalid_db(p, NVME_AER_ERR_INVALID_DB_VALUE);
+			}
+			continue;
+		}
+		cq->head = (uint16_t)v;
+		work++;
+		cq_drain_waiting(p, cq);
+	}
+	return work;
+}
+
+static int poll_sq(struct fdr_pcie *p, struct pcie_sq *sq)
+{
+	uint32_t tail = db_load(p, 2u * sq->qid);
+	int work = 0;
+
+	if (tail == sq->head)
+		return 0;
+	if (tail >= sq->size) {
+		if (sq->bad_tail != tail + 1) {
+			sq->bad_tail = tail + 1;
+			invalid_db(p, NVME_AER_ERR_INVALID_DB_VALUE);
+		}
+		return 0;
+	}
+	while (sq->head != tail && p->ctrl && !p->quiesced && p->sq[sq->qid] == sq) {
+		const struct nvme_sqe *e;
+		struct fdr_req *req;
+
+		e = fdr_vfu_dma(p->srv, sq->base + (uint64_t)sq->head * 64, 64, false);
+		if (!e) {
+			fatal(p, "SQ ring not mapped");
+			break;
+		}
+		req = fdr_req_get(sq->q);
+		if (!req)
+			break; /* all in flight: fetch more once some complete */
+		memcpy(&req->cmd, e, sizeof(req->cmd));
+		sq->head = (uint16_t)((sq->head + 1) % sq->size);
+		work++;
+		fdr_req_submit(req);
+	}
+	return work;
+}
+
+static int poll_fn(struct fdr_poller *pl)
+{
+	struct fdr_pcie *p = (struct fdr_pcie *)((char *)pl - offsetof(struct fdr_pcie, poller));
+	int work = 0;
+
+	if (!p->ctrl || p->quiesced || !fdr_ctrl_ready(p->ctrl) || p->ctrl->pci->resetting)
+		return 0;
+	work += poll_cq_heads(p);
+	for (unsigned qid = 0; qid < MAXQ && p->ctrl && !p->quiesced; qid++) {
+		struct pcie_sq *sq = p->sq[qid];
+
+		if (sq && sq->q->ctrl)
+			work += poll_sq(p, sq);
+	}
+	if (!p->ctrl || p->quiesced)
+		return work;
+	/* Doorbells of queues that do not exist. */
+	for (unsigned i = 0; i < NR_DB; i++) {
+		if (db_live(p, i) || !p->db[i])
+			continue;
+		db_clear(p, i);
+		invalid_db(p, NVME_AER_ERR_INVALID_DB_REGISTER);
+		work++;
+	}
+	return work;
+}
+
+/* ---- vfio-user device ------------------------------------------------------------ */
+
+static int bar0_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t count,
+		       bool is_write)
+{
+	if (off < FDR_PCIE_DB_OFFSET) {
+		uint64_t v = 0;
+
+		if (!p->ctrl || (count != 4 && count != 8) || off + count > FDR_PCIE_DB_OFFSET)
+			return -EINVAL;
+		if (is_write) {
+			memcpy(&v, buf, count);
+			return fdr_ctrl_reg_write(p->ctrl, (uint32_t)off, count, v) ? -EINVAL : 0;
+		}
+		if (fdr_ctrl_reg_read(p->ctrl, (uint32_t)off, count, &v))
+			return -EINVAL;
+		memcpy(buf, &v, count);
+		return 0;
+	}
+	if (off < FDR_PCIE_MSIX_TABLE) {
+		uint8_t *db = (uint8_t *)p->db + (off - FDR_PCIE_DB_OFFSET);
+
+		if (off + count > FDR_PCIE_MSIX_TABLE)
+			return -EINVAL;
+		if (is_write && p->ctrl && fdr_ctrl_ready(p->ctrl) && !p->ctrl->pci->resetting &&
+		    !db_live(p, (unsigned)(off - FDR_PCIE_DB_OFFSET) / 4)) {
+			/* Seen as it happens here: a write of any value to the
+			 * doorbell of a queue that does not exist is ignored. */
+			invalid_db(p, NVME_AER_ERR_INVALID_DB_REGISTER);
+			return 0;
+		}
+		if (is_write) {
+			memcpy(db, buf, count);
+			__atomic_thread_fence(__ATOMIC_RELEASE);
+			fdr_reactor_poller_kick(p->r);
+		} else {
+			memcpy(buf, db, count);
+		}
+		return 0;
+	}
+	if (off < FDR_PCIE_MSIX_PBA) {
+		uint64_t t = off - FDR_PCIE_MSIX_TABLE;
+
+		if (t + count > sizeof(p->msix_table)) {
+			if (!is_write)
+				memset(buf, 0, count);
+			return 0;
+		}
+		if (is_write)
+			memcpy(p->msix_table + t, buf, count);
+		else
+			memcpy(buf, p->msix_table + t, count);
+		return 0;
+	}
+	/* PBA: nothing pending that the client does not track itself. */
+	if (!is_write)
+		memset(buf, 0, count);
+	return 0;
+}
+
+static int dev_access(void *dev, unsigned region, uint64_t offset, void *buf, uint32_t count,
+		      bool is_write)
+{
+	struct fdr_pcie *p = dev;
+
+	if (region == FDR_VFU_REGION_CONFIG) {
+		if (is_write)
+			fdr_pcie_config_write(p->cfg, (uint32_t)offset, buf, count);
+		else
+			memcpy(buf, p->cfg + offset, count);
+		return 0;
+	}
+	if (region == FDR_VFU_REGION_BAR0)
+		return bar0_access(p, offset, buf, count, is_write);
+	return -EINVAL;
+}
+
+static bool overlaps(uint64_t base, uint64_t len, uint64_t iova, uint64_t ilen)
+{
+	return base < iova + ilen && iova < base + len;
+}
+
+static void dev_dma_unmap(void *dev, uint64_t iova, uint64_t len)
+{
+	struct fdr_pcie *p = dev;
+
+	if (!p->ctrl)
+		return;
+	for (unsigned qid = 0; qid < MAXQ; qid++) {
+		struct pcie_cq *cq = &p->cq[qid];
+		struct pcie_sq *sq = p->sq[qid];
+
+		if ((cq->live && overlaps(cq->base, (uint64_t)cq->size * 16, iova, len)) ||
+		    (sq && overlaps(sq->base, (uint64_t)sq->size * 64, iova, len))) {
+			fatal(p, "a queue's memory was unmapped");
+			return;
+		}
+	}
+}
+
+static void dev_reset(void *dev)
+{
+	struct fdr_pcie *p = dev;
+
+	if (p->ctrl)
+		fdr_ctrl_reg_write(p->ctrl, NVME_REG_CC, 4, 0);
+	put16(p->cfg, 0x04, 0);
+	p->cfg[FDR_PCIE_CAP_MSIX + 3] &= 0x3f;
+	memset(p->msix_table, 0, sizeof(p->msix_table));
+}
+
+static void dev_attach(void *dev)
+{
+	struct fdr_pcie *p = dev;
+	struct fdr_ctrl_pci_params prm = {
+		.nr_vectors = FDR_PCIE_NR_VECTORS,
+		.vid = get16(p->cfg, 0x00),
+		.ssvid = get16(p->cfg, 0x2c),
+		.sgls = 0,
+	};
+
+	fdr_pcie_config_init(p->cfg, &p->opts);
+	memset(p->msix_table, 0, sizeof(p->msix_table));
+	memset((void *)p->db, 0, PAGE);
+	memset(p->cq, 0, sizeof(p->cq));
+	p->quiesced = false;
+	p->ctrl = fdr_ctrl_create_pci(p->s, p->r, &pcie_ctrl_ops, p, &prm);
+	if (!p->ctrl)
+		fdr_err("pcie %s: no controller slot left", fdr_pcie_path(p));
+	fdr_reactor_poller_add(p->r, &p->poller);
+}
+
+static void dev_detach(void *dev)
+{
+	struct fdr_pcie *p = dev;
+	struct fdr_ctrl *ctrl = p->ctrl;
+
+	fdr_reactor_poller_del(p->r, &p->poller);
+	if (!ctrl)
+		return;
+	fdr_ctrl_teardown(ctrl, "vfio-user client gone");
+	for (unsigned i = 0; i < MAXQ; i++) {
+		wait_flush(&p->cq[i], NULL);
+		memset(&p->cq[i], 0, sizeof(p->cq[i]));
+	}
+	p->ctrl = NULL;
+	fdr_ctrl_put(ctrl);
+}
+
+static const struct fdr_vfu_ops dev_ops = {
+	.access = dev_access,
+	.dma_unmap = dev_dma_unmap,
+	.reset = dev_reset,
+	.attach = dev_attach,
+	.detach = dev_detach,
+};
+
+/* ---- Life cycle -------------------------------------------------------------------- */
+
+static void create_on_reactor(void *arg)
+{
+	struct fdr_pcie *p = arg;
+	struct fdr_vfu_desc d;
+
+	memset(&d, 0, sizeof(d));
+	d.name = "nvme";
+	d.regions[FDR_VFU_REGION_BAR0] = (struct fdr_vfu_region){
+		.size = FDR_PCIE_BAR0_SIZE,
+		.flags = FDR_VFU_R_READ | FDR_VFU_R_WRITE,
+		.mmap_offset = FDR_PCIE_DB_OFFSET,
+		.mmap_size = PAGE,
+		.fd = p->db_fd,
+		.fd_offset = 0,
+	};
+	d.regions[FDR_VFU_REGION_CONFIG] = (struct fdr_vfu_region){
+		.size = FDR_PCIE_CONFIG_SIZE,
+		.flags = FDR_VFU_R_READ | FDR_VFU_R_WRITE,
+		.fd = -1,
+	};
+	for (unsigned i = 0; i < FDR_VFU_NUM_REGIONS; i++)
+		if (i != FDR_VFU_REGION_BAR0)
+			d.regions[i].fd = -1;
+	d.irq_count[FDR_VFU_IRQ_INTX] = 1;
+	d.irq_count[FDR_VFU_IRQ_MSIX] = FDR_PCIE_NR_VECTORS;
+	p->srv = fdr_vfu_server_create(p->c_dir, p->r, &d, &dev_ops, p, p->c_err, p->c_errlen);
+	p->c_rc = p->srv ? 0 : -1;
+	sem_post(&p->sem);
+}
+
+struct fdr_pcie *fdr_pcie_create(const char *dir, struct fdr_subsys *s, struct fdr_reactor *r,
+				 const struct fdr_pcie_opts *o, char *err, size_t errlen)
+{
+	struct fdr_pcie *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->r = r;
+	p->s = s;
+	if (o)
+		p->opts = *o;
+	p->poller.fn = poll_fn;
+	p->irq_defer.fn = irq_flush;
+	fdr_pcie_config_init(p->cfg, &p->opts);
+	sem_init(&p->sem, 0, 0);
+	p->db_fd = memfd_create("frankendrive-doorbells", MFD_CLOEXEC);
+	if (p->db_fd < 0 || ftruncate(p->db_fd, DB_FILE_SIZE) < 0) {
+		snprintf(err, errlen, "doorbell memfd: %s", strerror(errno));
+		goto fail;
+	}
+	p->db_map = mmap(NULL, DB_FILE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, p->db_fd, 0);
+	if (p->db_map == MAP_FAILED) {
+		p->db_map = NULL;
+		snprintf(err, errlen, "doorbell mmap: %s", strerror(errno));
+		goto fail;
+	}
+	p->db = (volatile uint32_t *)(p->db_map + FDR_PCIE_DB_OFFSET);
+	p->c_dir = dir;
+	p->c_err = err;
+	p->c_errlen = errlen;
+	if (fdr_reactor_post(r, create_on_reactor, p)) {
+		snprintf(err, errlen, "cannot post to the reactor");
+		goto fail;
+	}
+	while (sem_wait(&p->sem) && errno == EINTR)
+		;
+	if (p->c_rc)
+		goto fail;
+	return p;
+fail:
+	if (p->db_map)
+		munmap(p->db_map, DB_FILE_SIZE);
+	if (p->db_fd >= 0)
+		close(p->db_fd);
+	sem_destroy(&p->sem);
+	free(p);
+	return NULL;
+}
+
+static void destroy_on_reactor(void *arg)
+{
+	struct fdr_pcie *p = arg;
+
+	p->destroying = true;
+	fdr_vfu_server_destroy(p->srv); /* detaches: the controller goes */
+	dev_detach(p);
+	if (p->nr_sq == 0 && fdr_reactor_post(p->r, destroy_done, p))
+		sem_post(&p->sem);
+}
+
+void fdr_pcie_destroy(struct fdr_pcie *p)
+{
+	if (!p)
+		return;
+	if (fdr_reactor_post(p->r, destroy_on_reactor, p) == 0)
+		while (sem_wait(&p->sem) && errno == EINTR)
+			;
+	munmap(p->db_map, DB_FILE_SIZE);
+	close(p->db_fd);
+	sem_destroy(&p->sem);
+	free(p);
+}
+
+const char *fdr_pcie_path(const struct fdr_pcie *p)
+{
+	return p->srv ? fdr_vfu_server_path(p->srv) : "?";
+}
