@@ -27,10 +27,15 @@
  * slot's last two cache lines are not touched at all.
  *
  * A writer descheduled between begin and commit for a whole lap of the
- * ring shares its slot with the writer of seq + nr_slots; the slot may end
- * up torn, but its seq is then one no reader accepts (the reader only takes
- * seq s while s is within the last nr_slots of head).  Such a slot may
- * also keep stray payload bytes past what its next events use.
+ * ring shares its slot with the writer of seq + nr_slots.  The reader
+ * refuses the older event (it takes seq s only while head, loaded after
+ * the copy, is within nr_slots of s), but the late writer's remaining
+ * stores can still tear the newer event, or its commit can overwrite the
+ * newer seq (the reader then counts that event lost after its stall
+ * timeout).  Known limitation: preventing it needs a check per store or a
+ * checksum per event; with the default 10000 slots it takes a reactor
+ * thread stalled for 10000 events of the others.  Such a slot may also
+ * keep stray payload bytes past what its next events use.
  *
  * Stamps come from fdr_rec_now(): the TSC, converted with a per-thread
  * base that is re-read from CLOCK_REALTIME every millisecond and a rate
