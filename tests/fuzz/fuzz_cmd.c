@@ -636,15 +636,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef FDR_LIBFUZZER
 /* ---- Smoke driver ------------------------------------------------------------------------------ */
 
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
-}
+#define FUZZ_RNG_SEED 0x2545f4914f6cdd1dull
+#include "smoke.h"
 
 struct gen {
 	uint8_t buf[32768];

@@ -158,15 +158,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #ifndef FDR_LIBFUZZER
 /* ---- Smoke driver: mutated seeds ---------------------------------------------------- */
 
-static uint64_t rng = 0x9e3779b97f4a7c15ull;
-
-static uint32_t rnd(uint32_t n)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return n ? (uint32_t)(rng % n) : 0;
-}
+#include "smoke.h"
 
 static size_t add_cmd(uint8_t *p, uint8_t opc, uint16_t cid, uint32_t len, const void *icd,
 		      uint32_t icd_len)
@@ -240,28 +232,8 @@ int main(int argc, char **argv)
 		buf[1] = (uint8_t)(rnd(256) | 1);
 		if (i % 4 == 3)
 			buf[0] = 0; /* header mode on a slice of the seed */
-		for (unsigned m = rnd(8); m; m--) {
-			switch (rnd(4)) {
-			case 0: /* flip a byte */
-				buf[2 + rnd((uint32_t)len - 2)] ^= (uint8_t)(1 + rnd(255));
-				break;
-			case 1: /* interesting value into a header field */
-				buf[2 + rnd((uint32_t)len - 2)] = (uint8_t[]){0, 1, 0x7f, 0x80, 0xff, 24, 72, 128}[rnd(8)];
-				break;
-			case 2: /* truncate */
-				len = 2 + rnd((uint32_t)len - 2);
-				break;
-			default: /* duplicate a stretch */
-				if (len * 2 < sizeof(buf)) {
-					size_t from = 2 + rnd((uint32_t)len - 2);
-					memcpy(buf + len, buf + from, len - from);
-					len += len - from;
-				}
-				break;
-			}
-			if (len < 3)
-				len = 3;
-		}
+		len = fuzz_mutate(buf, len, sizeof(buf),
+				  (const uint8_t[]){0, 1, 0x7f, 0x80, 0xff, 24, 72, 128}, 8);
 		LLVMFuzzerTestOneInput(buf, len);
 	}
 	LLVMFuzzerTestOneInput(seed, seed_len);
