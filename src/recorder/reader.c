@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/reactor.h"
 #include "rec_internal.h"
 #include "recorder/recorder.h"
 
@@ -68,14 +69,6 @@ struct fdr_rec_reader {
 	bool stalled;
 };
 
-
-static uint64_t now_ns(clockid_t c)
-{
-	struct timespec ts;
-
-	clock_gettime(c, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static inline uint64_t load_u64(const void *p, int order)
 {
@@ -309,10 +302,10 @@ static bool writer_gone(struct fdr_rec_reader *r, const char *slot, uint64_t v)
 	if (v == 0) {
 		uint64_t w = slot_wall_ns_racy(slot);
 
-		if (w && now_ns(CLOCK_REALTIME) > w + STALL_NS)
+		if (w && fdr_wall_ns() > w + STALL_NS)
 			return true;
 	}
-	now = now_ns(CLOCK_MONOTONIC);
+	now = fdr_now_ns();
 	if (!r->stalled || r->stall_seq != r->next_seq) {
 		r->stalled = true;
 		r->stall_seq = r->next_seq;

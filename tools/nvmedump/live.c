@@ -38,6 +38,7 @@
 
 #include <json-c/json.h>
 
+#include "common/reactor.h"
 #include "ctl/ctl.h"
 
 #define SPIN_NS 20000ull             /* 20 us */
@@ -69,14 +70,6 @@ struct nvmedump_live {
 	uint64_t rate_t0, rate_head0;
 	uint64_t peak_rate;     /* events/s */
 };
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static inline void cpu_relax(void)
 {
@@ -164,7 +157,7 @@ static int connect_ctl(struct nvmedump_live *l, char *err, size_t errlen)
 static int recv_reply(struct nvmedump_live *l, char *line, size_t cap, int *fd, char *err,
 		      size_t errlen)
 {
-	uint64_t deadline = mono_ns() + ATTACH_TIMEOUT_MS * 1000000ull;
+	uint64_t deadline = fdr_now_ns() + ATTACH_TIMEOUT_MS * 1000000ull;
 	size_t len = 0;
 
 	*fd = -1;
@@ -181,7 +174,7 @@ static int recv_reply(struct nvmedump_live *l, char *line, size_t cap, int *fd, 
 			.msg_controllen = sizeof(ctrl.buf),
 		};
 		struct pollfd pfd = {.fd = l->sock, .events = POLLIN};
-		uint64_t now = mono_ns();
+		uint64_t now = fdr_now_ns();
 		ssize_t r;
 		char *nl;
 
@@ -449,7 +442,7 @@ static uint64_t sleep_cap(const struct nvmedump_live *l)
 
 int nvmedump_live_wait(struct nvmedump_live *l, volatile sig_atomic_t *stop, FILE *out)
 {
-	uint64_t now = mono_ns(), quiet, sleep_ns, tell = fdr_rec_reader_tell(l->r);
+	uint64_t now = fdr_now_ns(), quiet, sleep_ns, tell = fdr_rec_reader_tell(l->r);
 	struct timespec ts;
 
 	track_rate(l, now);
