@@ -10,168 +10,13 @@
  */
 #include <stdio.h>
 #include <errno.h>
-#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/log.h"
-#include "common/reactor.h"
-#include "core/transport.h"
-#include "transport/vfio_user/vfu.h"
-#include "pcie.h"
-
-#define PAGE 4096u
-#define DB_FILE_SIZE 0x2000u /* doorbells at file offset 0x1000 (region offset) */
-#define NR_DB (PAGE / 4)     /* doorbell dwords in the page */
-#define MAXQ (FDR_MAX_IO_QUEUES + 1)
-
-#define ST_DTE NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR)
-#define ST_PRP_OFFSET \
-	((uint16_t)(NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_PRP_OFFSET) | NVME_STATUS_DNR))
-#define ST_INVALID_FIELD \
-	((uint16_t)(NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR))
-#define ST_INTERNAL NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL)
-
-struct pcie_sq;
-
-struct pcie_cq {
-	bool live;
-	bool ien;
-	bool irq_pending; /* CQEs posted this loop iteration, interrupt not sent */
-	uint8_t phase;
-	uint16_t size, iv;
-	uint16_t head, tail;
-	uint64_t base;
-	struct fdr_req *wait_head, *wait_tail; /* completions waiting for room */
-};
-
-struct pcie_sq {
-	struct fdr_pcie *p;
-	struct fdr_ctrl *ctrl; /* the controller it was created for */
-	struct fdr_queue *q;
-	uint16_t qid, cqid, size, head;
-	uint32_t bad_tail; /* last invalid tail value reported (+1), 0: none */
-	uint64_t base;
-	struct fdr_defer defer;
-};
-
-struct fdr_pcie {
-	struct fdr_reactor *r;
-	struct fdr_subsys *s;
-	struct fdr_vfu_server *srv;
-	struct fdr_ctrl *ctrl; /* while a client is attached */
-	struct fdr_pcie_opts opts;
-	int db_fd;
-	uint8_t *db_map;          /* DB_FILE_SIZE bytes */
-	volatile uint32_t *db;    /* db_map + 0x1000 */
-	uint8_t cfg[FDR_PCIE_CONFIG_SIZE];
-	uint8_t msix_table[FDR_PCIE_NR_VECTORS * 16];
-	struct pcie_cq cq[MAXQ];
-	struct pcie_sq *sq[MAXQ];
-	uint32_t cq_bad_head[MAXQ];
-	unsigned nr_sq; /* allocated, including draining ones */
-	bool quiesced;  /* fatal: the poller stops until the host resets */
-	bool destroying;
-	struct fdr_poller poller;
-	struct fdr_defer irq_defer; /* one interrupt per CQ per loop iteration */
-	sem_t sem;
-	/* create() on the reactor */
-	const char *c_dir;
-	char *c_err;
-	size_t c_errlen;
-	int c_rc;
-};
-
-/* ---- Config space -------------------------------------------------------- */
-
-static void put16(uint8_t *b, uint32_t off, uint16_t v)
-{
-	b[off] = (uint8_t)v;
-	b[off + 1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *b, uint32_t off, uint32_t v)
-{
-	put16(b, off, (uint16_t)v);
-	put16(b, off + 2, (uint16_t)(v >> 16));
-}
-
-static uint16_t get16(const uint8_t *b, uint32_t off)
-{
-	return (uint16_t)(b[off] | b[off + 1] << 8);
-}
-
-void fdr_pcie_config_init(uint8_t *cfg, const struct fdr_pcie_opts *o)
-{
-	uint16_t vid = o && o->vid ? o->vid : 0x1b36; /* as QEMU's NVMe, for lack of our own */
-	uint16_t did = o && o->did ? o->did : 0x0010;
-
-	memset(cfg, 0, FDR_PCIE_CONFIG_SIZE);
-	put16(cfg, 0x00, vid);
-	put16(cfg, 0x02, did);
-	put16(cfg, 0x06, 0x0010); /* capabilities list */
-	cfg[0x08] = 0x00;         /* revision */
-	cfg[0x09] = 0x02;         /* NVM Express */
-	cfg[0x0a] = 0x08;         /* non-volatile memory */
-	cfg[0x0b] = 0x01;         /* mass storage */
-	cfg[0x0e] = 0x00;         /* header type 0 */
-	put32(cfg, 0x10, 0x4);    /* BAR0: memory, 64-bit, not prefetchable */
-	put16(cfg, 0x2c, o && o->ssvid ? o->ssvid : vid);
-	put16(cfg, 0x2e, o && o->ssid ? o->ssid : did);
-	cfg[0x34] = FDR_PCIE_CAP_PM;
-	cfg[0x3d] = 0x01; /* INTA# */
-	/* Power management, version 3, no soft reset on D3hot -> D0. */
-	cfg[FDR_PCIE_CAP_PM] = 0x01;
-	cfg[FDR_PCIE_CAP_PM + 1] = FDR_PCIE_CAP_MSIX;
-	put16(cfg, FDR_PCIE_CAP_PM + 2, 0x0003);
-	put16(cfg, FDR_PCIE_CAP_PM + 4, 0x0008);
-	/* MSI-X: table and PBA in BAR0. */
-	cfg[FDR_PCIE_CAP_MSIX] = 0x11;
-	cfg[FDR_PCIE_CAP_MSIX + 1] = FDR_PCIE_CAP_EXP;
-	put16(cfg, FDR_PCIE_CAP_MSIX + 2, FDR_PCIE_NR_VECTORS - 1);
-	put32(cfg, FDR_PCIE_CAP_MSIX + 4, FDR_PCIE_MSIX_TABLE | 0);
-	put32(cfg, FDR_PCIE_CAP_MSIX + 8, FDR_PCIE_MSIX_PBA | 0);
-	/* PCI Express, version 2, endpoint. */
-	cfg[FDR_PCIE_CAP_EXP] = 0x10;
-	cfg[FDR_PCIE_CAP_EXP + 1] = 0x00;
-	put16(cfg, FDR_PCIE_CAP_EXP + 2, 0x0002);
-	put32(cfg, FDR_PCIE_CAP_EXP + 4, 1u << 28 | 1u << 15); /* FLR, role-based error */
-	put16(cfg, FDR_PCIE_CAP_EXP + 8, 0x2810); /* MRRS 512, relaxed ordering off, ... */
-	put32(cfg, FDR_PCIE_CAP_EXP + 0x0c, 0x00000411); /* link: 2.5 GT/s, x1, ASPM none */
-	put16(cfg, FDR_PCIE_CAP_EXP + 0x12, 0x0011);     /* link status: 2.5 GT/s x1 */
-	/* 0x100: no extended capabilities (zero). */
-}
-
-/* Which bits of config byte off the host may change. */
-static uint8_t cfg_wmask(uint32_t off)
-{
-	switch (off) {
-	case 0x04: return 0x46; /* memory space, bus master, parity response */
-	case 0x05: return 0x05; /* SERR#, INTx disable */
-	case 0x0c: case 0x0d: case 0x3c: return 0xff;
-	case 0x10: return 0x00;
-	case 0x11: return (uint8_t)(~(FDR_PCIE_BAR0_SIZE - 1) >> 8) & 0xff;
-	case 0x12: case 0x13: case 0x14: case 0x15: case 0x16: case 0x17: return 0xff;
-	case FDR_PCIE_CAP_PM + 4: return 0x03; /* power state */
-	case FDR_PCIE_CAP_MSIX + 3: return 0xc0; /* enable, function mask */
-	case FDR_PCIE_CAP_EXP + 8: return 0xff;
-	case FDR_PCIE_CAP_EXP + 9: return 0x7f; /* FLR initiate reads as 0 */
-	case FDR_PCIE_CAP_EXP + 0x10: return 0xc3;
-	default: return 0;
-	}
-}
-
-void fdr_pcie_config_write(uint8_t *cfg, uint32_t offset, const uint8_t *buf, uint32_t count)
-{
-	for (uint32_t i = 0; i < count && offset + i < FDR_PCIE_CONFIG_SIZE; i++) {
-		uint32_t off = offset + i;
-		uint8_t m = cfg_wmask(off);
-
-		cfg[off] = (uint8_t)((cfg[off] & ~m) | (buf[i] & m));
-	}
-}
+#include "pcie_int.h"
 
 /* ---- Helpers ------------------------------------------------------------------ */
 
@@ -237,25 +82,6 @@ static void wait_flush(struct pcie_cq *cq, struct fdr_queue *q)
 	cq->wait_tail = keep_t;
 }
 
-static void cq_irq(struct fdr_pcie *p, struct pcie_cq *cq)
-{
-	if (!cq->ien)
-		return;
-	if (fdr_vfu_irq_fd(p->srv, FDR_VFU_IRQ_MSIX, cq->iv) >= 0) {
-		if (p->cfg[FDR_PCIE_CAP_MSIX + 3] & 0x40) /* function mask */
-			return;
-		fdr_vfu_irq_trigger(p->srv, FDR_VFU_IRQ_MSIX, cq->iv);
-		return;
-	}
-	/* INTx fallback (edge on the eventfd): INTMS masks it, and so does
-	 * the command register's INTx disable. */
-	if (get16(p->cfg, 0x04) & 0x400)
-		return;
-	if (p->ctrl && (fdr_ctrl_intms(p->ctrl) & (1u << (cq->iv & 31))))
-		return;
-	if (fdr_vfu_irq_fd(p->srv, FDR_VFU_IRQ_INTX, 0) >= 0)
-		fdr_vfu_irq_trigger(p->srv, FDR_VFU_IRQ_INTX, 0);
-}
 
 /* Post req's CQE; false if the CQ is full. */
 static bool cq_post(struct fdr_pcie *p, struct pcie_cq *cq, struct fdr_req *req)
@@ -276,27 +102,10 @@ static bool cq_post(struct fdr_pcie *p, struct pcie_cq *cq, struct fdr_req *req)
 	cq->tail = next;
 	if (next == 0)
 		cq->phase ^= 1;
-	if (cq->ien && !cq->irq_pending) {
-		cq->irq_pending = true;
-		fdr_reactor_defer(p->r, &p->irq_defer);
-	}
+	pcie_irq_posted(p, cq);
 	return true;
 }
 
-static void irq_flush(struct fdr_defer *d)
-{
-	struct fdr_pcie *p = (struct fdr_pcie *)((char *)d - offsetof(struct fdr_pcie, irq_defer));
-
-	for (unsigned qid = 0; qid < MAXQ; qid++) {
-		struct pcie_cq *cq = &p->cq[qid];
-
-		if (!cq->irq_pending)
-			continue;
-		cq->irq_pending = false;
-		if (cq->live && p->ctrl)
-			cq_irq(p, cq);
-	}
-}
 
 static void cq_drain_waiting(struct fdr_pcie *p, struct pcie_cq *cq)
 {
@@ -305,78 +114,6 @@ static void cq_drain_waiting(struct fdr_pcie *p, struct pcie_cq *cq)
 			return;
 		fdr_req_release(wait_pop(cq));
 	}
-}
-
-/* ---- PRPs ------------------------------------------------------------------------ */
-
-enum { PRP_CHECK, PRP_FROM_HOST, PRP_TO_HOST };
-
-static uint16_t prp_seg(struct fdr_pcie *p, uint64_t addr, uint8_t *buf, uint32_t n, int mode,
-			bool write)
-{
-	void *h = fdr_vfu_dma(p->srv, addr, n, write);
-
-	if (!h)
-		return ST_DTE;
-	if (mode == PRP_FROM_HOST)
-		memcpy(buf, h, n);
-	else if (mode == PRP_TO_HOST)
-		memcpy(h, buf, n);
-	return 0;
-}
-
-static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, int mode)
-{
-	uint64_t prp1 = req->cmd.dptr.prp1, prp2 = req->cmd.dptr.prp2, list;
-	uint32_t len = req->data_len, done, n;
-	bool write = req->xfer == NVME_OPC_XFER_FROM_CTRL; /* device writes host memory */
-	uint8_t *buf = mode == PRP_CHECK ? NULL : req->buf;
-	uint16_t st;
-
-	if (prp1 & 3)
-		return ST_PRP_OFFSET;
-	n = PAGE - (uint32_t)(prp1 & (PAGE - 1));
-	if (n > len)
-		n = len;
-	if ((st = prp_seg(p, prp1, buf, n, mode, write)))
-		return st;
-	done = n;
-	if (done == len)
-		return 0;
-	if (len - done <= PAGE) {
-		if (prp2 & (PAGE - 1))
-			return ST_PRP_OFFSET;
-		return prp_seg(p, prp2, buf ? buf + done : NULL, len - done, mode, write);
-	}
-	list = prp2;
-	for (unsigned lists = 0; done < len; lists++) {
-		uint32_t nent, pages, use;
-		const uint64_t *ents;
-
-		if ((list & 7) || lists > len / PAGE + 1)
-			return ST_PRP_OFFSET;
-		nent = (PAGE - (uint32_t)(list & (PAGE - 1))) / 8;
-		pages = (len - done + PAGE - 1) / PAGE;
-		use = pages <= nent ? pages : nent;
-		ents = fdr_vfu_dma(p->srv, list, (uint64_t)use * 8, false);
-		if (!ents)
-			return ST_DTE;
-		for (uint32_t i = 0; i < use; i++) {
-			uint64_t e = __atomic_load_n(&ents[i], __ATOMIC_RELAXED);
-
-			if (i == nent - 1 && pages > nent) {
-				list = e; /* chained to the next list */
-				break;
-			}
-			if (e & (PAGE - 1))
-				return ST_PRP_OFFSET;
-			n = len - done < PAGE ? len - done : PAGE;
-			if ((st = prp_seg(p, e, buf ? buf + done : NULL, n, mode, write)))
-				return st;
-			done += n;
-		}
-	}
-	return 0;
 }
 
 /* ---- Transport ops (SQs) ------------------------------------------------------- */
@@ -400,7 +137,7 @@ static uint16_t pcie_prep_data(struct fdr_req *req)
 		return ST_INVALID_FIELD;
 	if (!sq_current(sq))
 		return ST_INTERNAL;
-	return prp_walk(sq->p, req, PRP_CHECK);
+	return pcie_dma_walk(sq->p, req, PCIE_DMA_CHECK);
 }
 
 static void pcie_data_in(struct fdr_req *req)
@@ -411,7 +148,7 @@ static void pcie_data_in(struct fdr_req *req)
 		fdr_req_data_in_done(req, ST_INTERNAL);
 		return;
 	}
-	fdr_req_data_in_done(req, prp_walk(sq->p, req, PRP_FROM_HOST));
+	fdr_req_data_in_done(req, pcie_dma_walk(sq->p, req, PCIE_DMA_FROM_HOST));
 }
 
 static void pcie_complete(struct fdr_req *req)
@@ -425,7 +162,7 @@ static void pcie_complete(struct fdr_req *req)
 		return;
 	}
 	if (req->xfer == NVME_OPC_XFER_FROM_CTRL && req->data_len && !(req->status & 0x7ff)) {
-		uint16_t st = prp_walk(p, req, PRP_TO_HOST);
+		uint16_t st = pcie_dma_walk(p, req, PCIE_DMA_TO_HOST);
 
 		if (st) {
 			req->status = st;
@@ -742,24 +479,7 @@ static int bar0_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t 
 		}
 		return 0;
 	}
-	if (off < FDR_PCIE_MSIX_PBA) {
-		uint64_t t = off - FDR_PCIE_MSIX_TABLE;
-
-		if (t + count > sizeof(p->msix_table)) {
-			if (!is_write)
-				memset(buf, 0, count);
-			return 0;
-		}
-		if (is_write)
-			memcpy(p->msix_table + t, buf, count);
-		else
-			memcpy(buf, p->msix_table + t, count);
-		return 0;
-	}
-	/* PBA: nothing pending that the client does not track itself. */
-	if (!is_write)
-		memset(buf, 0, count);
-	return 0;
+	return pcie_msix_access(p, off, buf, count, is_write);
 }
 
 static int dev_access(void *dev, unsigned region, uint64_t offset, void *buf, uint32_t count,
@@ -809,8 +529,7 @@ static void dev_reset(void *dev)
 	if (p->ctrl)
 		fdr_ctrl_reg_write(p->ctrl, NVME_REG_CC, 4, 0);
 	put16(p->cfg, 0x04, 0);
-	p->cfg[FDR_PCIE_CAP_MSIX + 3] &= 0x3f;
-	memset(p->msix_table, 0, sizeof(p->msix_table));
+	pcie_irq_reset(p);
 }
 
 static void dev_attach(void *dev)
@@ -905,7 +624,7 @@ struct fdr_pcie *fdr_pcie_create(const char *dir, struct fdr_subsys *s, struct f
 	if (o)
 		p->opts = *o;
 	p->poller.fn = poll_fn;
-	p->irq_defer.fn = irq_flush;
+	p->irq_defer.fn = pcie_irq_flush;
 	fdr_pcie_config_init(p->cfg, &p->opts);
 	sem_init(&p->sem, 0, 0);
 	p->db_fd = memfd_create("frankendrive-doorbells", MFD_CLOEXEC);

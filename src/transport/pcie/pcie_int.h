@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Private to the PCIe function (src/transport/pcie/): its state and what
+ * its files share.  pcie.c: queues, doorbell poller, BAR0, life cycle;
+ * pcie_cfg.c: config space; pcie_dma.c: data pointers (PRPs); pcie_irq.c:
+ * interrupts, the MSI-X table and PBA.  Everything runs on p->r.
+ */
+#ifndef FDR_PCIE_INT_H
+#define FDR_PCIE_INT_H
+
+#include <semaphore.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/reactor.h"
+#include "core/transport.h"
+#include "transport/vfio_user/vfu.h"
+#include "pcie.h"
+
+
+#define PAGE 4096u
+#define DB_FILE_SIZE 0x2000u /* doorbells at file offset 0x1000 (region offset) */
+#define NR_DB (PAGE / 4)     /* doorbell dwords in the page */
+#define MAXQ (FDR_MAX_IO_QUEUES + 1)
+
+#define ST_DTE NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR)
+#define ST_PRP_OFFSET \
+	((uint16_t)(NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_PRP_OFFSET) | NVME_STATUS_DNR))
+#define ST_INVALID_FIELD \
+	((uint16_t)(NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INVALID_FIELD) | NVME_STATUS_DNR))
+#define ST_INTERNAL NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL)
+
+struct pcie_sq;
+
+struct pcie_cq {
+	bool live;
+	bool ien;
+	bool irq_pending; /* CQEs posted this loop iteration, interrupt not sent */
+	uint8_t phase;
+	uint16_t size, iv;
+	uint16_t head, tail;
+	uint64_t base;
+	struct fdr_req *wait_head, *wait_tail; /* completions waiting for room */
+};
+
+struct pcie_sq {
+	struct fdr_pcie *p;
+	struct fdr_ctrl *ctrl; /* the controller it was created for */
+	struct fdr_queue *q;
+	uint16_t qid, cqid, size, head;
+	uint32_t bad_tail; /* last invalid tail value reported (+1), 0: none */
+	uint64_t base;
+	struct fdr_defer defer;
+};
+
+struct fdr_pcie {
+	struct fdr_reactor *r;
+	struct fdr_subsys *s;
+	struct fdr_vfu_server *srv;
+	struct fdr_ctrl *ctrl; /* while a client is attached */
+	struct fdr_pcie_opts opts;
+	int db_fd;
+	uint8_t *db_map;          /* DB_FILE_SIZE bytes */
+	volatile uint32_t *db;    /* db_map + 0x1000 */
+	uint8_t cfg[FDR_PCIE_CONFIG_SIZE];
+	uint8_t msix_table[FDR_PCIE_NR_VECTORS * 16];
+	struct pcie_cq cq[MAXQ];
+	struct pcie_sq *sq[MAXQ];
+	uint32_t cq_bad_head[MAXQ];
+	unsigned nr_sq; /* allocated, including draining ones */
+	bool quiesced;  /* fatal: the poller stops until the host resets */
+	bool destroying;
+	struct fdr_poller poller;
+	struct fdr_defer irq_defer; /* one interrupt per CQ per loop iteration */
+	sem_t sem;
+	/* create() on the reactor */
+	const char *c_dir;
+	char *c_err;
+	size_t c_errlen;
+	int c_rc;
+};
+
+static inline void put16(uint8_t *b, uint32_t off, uint16_t v)
+{
+	b[off] = (uint8_t)v;
+	b[off + 1] = (uint8_t)(v >> 8);
+}
+
+static inline void put32(uint8_t *b, uint32_t off, uint32_t v)
+{
+	put16(b, off, (uint16_t)v);
+	put16(b, off + 2, (uint16_t)(v >> 16));
+}
+
+static inline uint16_t get16(const uint8_t *b, uint32_t off)
+{
+	return (uint16_t)(b[off] | b[off + 1] << 8);
+}
+
+/* pcie_dma.c: walk req's data pointer, only checking it (PCIE_DMA_CHECK)
+ * or copying between req->buf and host memory; 0 or an NVMe status. */
+enum pcie_dma_mode { PCIE_DMA_CHECK, PCIE_DMA_FROM_HOST, PCIE_DMA_TO_HOST };
+uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode);
+
+/* pcie_irq.c */
+/* Entries were posted to cq: interrupt at the end of this loop iteration. */
+void pcie_irq_posted(struct fdr_pcie *p, struct pcie_cq *cq);
+void pcie_irq_flush(struct fdr_defer *d);
+/* BAR0 accesses from FDR_PCIE_MSIX_TABLE up: the table and the PBA. */
+int pcie_msix_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t count, bool is_write);
+/* Function reset: every vector masked off, table cleared. */
+void pcie_irq_reset(struct fdr_pcie *p);
+
+#endif
