@@ -93,6 +93,24 @@ typedef int (*plugin_cpl_cb_t)(uint32_t dev, struct nvme_cqe *cmp, uint32_t sqid
  * map (CAP 00h, CC 14h, CSTS 1Ch, ...), size 4 or 8.
  */
 typedef int (*plugin_reg_cb_t)(uint32_t dev, uint32_t offset, uint32_t size, uint64_t *value);
+/*
+ * The same callback type serves the PCIe function's other accesses:
+ * - nvme:regwrite:decode also sees doorbell writes (offset 1000h +
+ *   4 * (2 * qid + 1 for a CQ head), size 4), once per new value the drive
+ *   notices; PLUGIN_DROP ignores the new value as if never written.
+ * - pci:regread:writeback, pci:regwrite:decode: config space (offset in
+ *   config space, size 1, 2 or 4).
+ * - nvme:msixread:writeback, nvme:msixwrite:decode: the MSI-X table and
+ *   PBA in BAR0 (offset from BAR0: table at 2000h, PBA at 3000h).
+ * dev is the function's current controller ID (0 before the host attached).
+ */
+/*
+ * pci:msix:writeback: the function is about to send an interrupt for
+ * completion queue cqid: MSI-X vector, or PLUGIN_IRQ_INTX for the INTx
+ * pin.  PLUGIN_DROP loses it (the entries stay posted).
+ */
+typedef int (*plugin_irq_cb_t)(uint32_t dev, uint32_t vector, uint32_t cqid);
+#define PLUGIN_IRQ_INTX 0xffffffffu
 /* nvme:aen:writeback: cmp->cdw0 is the event (NVME_AER_CDW0); change it. */
 typedef int (*plugin_aen_cb_t)(uint32_t dev, struct nvme_cqe *cmp);
 /*
@@ -115,6 +133,7 @@ typedef int (*plugin_pdu_cb_t)(uint32_t dev, uint16_t qid, uint8_t *hdr, uint32_
 #define DECL_NPLUGIN_IO_EXECUTE(fn) DECL_NPLUGIN_CMD(fn)
 #define DECL_NPLUGIN_IO_WRITEBACK(fn) DECL_NPLUGIN_CPL(fn)
 #define DECL_NPLUGIN_REG(fn) int fn(uint32_t dev, uint32_t offset, uint32_t size, uint64_t *value)
+#define DECL_NPLUGIN_IRQ(fn) int fn(uint32_t dev, uint32_t vector, uint32_t cqid)
 #define DECL_NPLUGIN_AEN(fn) int fn(uint32_t dev, struct nvme_cqe *cmp)
 #define DECL_NPLUGIN_PDU(fn) int fn(uint32_t dev, uint16_t qid, uint8_t *hdr, uint32_t hlen)
 

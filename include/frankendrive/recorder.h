@@ -56,6 +56,39 @@ enum fdr_rec_kind {
 	FDR_REC_DISCONNECT = 9, /* connection closed: u.text (reason) */
 	FDR_REC_ACTION = 10,    /* a plug-in or rule acted on a command: u.action */
 	FDR_REC_DATA = 11,      /* command data, a piece: u.data (len bytes) */
+	/* PCIe functions (xport FDR_REC_XPORT_PCIE).  Their BAR0 accesses are
+	 * REG_READ/REG_WRITE with BAR0 offsets: registers below 1000h,
+	 * doorbells from 1000h (as the drive noticed them), the MSI-X table
+	 * from 2000h and the PBA from 3000h. */
+	FDR_REC_CFG_READ = 12,  /* PCI config space read: u.reg */
+	FDR_REC_CFG_WRITE = 13,
+	FDR_REC_IRQ = 14,       /* an interrupt for a CQ: u.irq */
+	FDR_REC_DMA_ERR = 15,   /* host memory the host had not mapped: u.dma */
+};
+
+/* fdr_rec_event.xport: what conn means */
+#define FDR_REC_XPORT_FABRICS 0 /* NVMe/TCP: the connection's id */
+#define FDR_REC_XPORT_PCIE 1    /* PCIe function: FDR_REC_PCI_CONN() */
+/* A PCIe function's conn: the host's attach generation and the PCI
+ * address the drive was told (bus << 8 | device << 3 | function). */
+#define FDR_REC_PCI_CONN(gen, bdf) ((uint32_t)(gen) << 16 | (uint16_t)(bdf))
+#define FDR_REC_PCI_BDF(conn) ((uint16_t)((conn) & 0xffff))
+
+/* u.irq.type, u.irq.what */
+enum fdr_rec_irq_type { FDR_REC_IRQ_MSIX = 0, FDR_REC_IRQ_INTX = 1 };
+enum fdr_rec_irq_what {
+	FDR_REC_IRQ_SENT = 0,     /* signalled to the host */
+	FDR_REC_IRQ_PENDING = 1,  /* masked: pending bit set, sent on unmask */
+	FDR_REC_IRQ_DROPPED = 2,  /* a pci:msix:writeback callback dropped it */
+	FDR_REC_IRQ_DEASSERT = 3, /* INTx level released */
+};
+/* u.dma.what: which host memory access failed */
+enum fdr_rec_dma_what {
+	FDR_REC_DMA_DATA = 0,     /* a data page (PRP entry or SGL data block) */
+	FDR_REC_DMA_PRP_LIST = 1,
+	FDR_REC_DMA_SGL_SEG = 2,  /* an SGL segment */
+	FDR_REC_DMA_SQ = 3,       /* a submission queue entry */
+	FDR_REC_DMA_CQ = 4,       /* a completion queue entry */
 };
 
 struct fdr_rec_event {
@@ -68,7 +101,7 @@ struct fdr_rec_event {
 	uint32_t conn;    /* connection id, stable for its lifetime */
 	uint16_t cid;     /* the command's CID where there is one */
 	uint8_t admin;    /* command on an admin queue */
-	uint8_t rsvd;
+	uint8_t xport;    /* FDR_REC_XPORT_* */
 	union {
 		struct {
 			struct nvme_sqe sqe;
@@ -87,6 +120,19 @@ struct fdr_rec_event {
 		struct {
 			uint8_t hdr[128];
 		} pdu;
+		struct {
+			uint16_t vector; /* MSI-X vector (0 for INTx) */
+			uint8_t type;    /* enum fdr_rec_irq_type */
+			uint8_t what;    /* enum fdr_rec_irq_what */
+			uint16_t cqid;
+			uint16_t entries; /* CQ entries it covers (coalesced) */
+		} irq;
+		struct {
+			uint64_t addr;
+			uint32_t len;
+			uint8_t write; /* the drive was writing host memory */
+			uint8_t what;  /* enum fdr_rec_dma_what */
+		} dma;
 		struct {
 			char who[32];   /* plug-in name or "rule N" */
 			char what[128]; /* e.g. "completed at decode with 01h/82h" */

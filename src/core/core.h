@@ -218,6 +218,7 @@ struct fdr_ctrl_pci {
 	uint16_t nr_vectors;  /* interrupt vectors the function offers (>= 1) */
 	uint16_t vid, ssvid;  /* Identify VID/SSVID */
 	uint32_t sgls;        /* Identify SGLS (0: PRPs only) */
+	uint32_t rec_conn;    /* recorder events: FDR_REC_PCI_CONN(gen, bdf) */
 	uint32_t intms;       /* interrupt mask (INTMS/INTMC); atomic */
 	uint32_t aqa;
 	uint64_t asq, acq;
@@ -414,6 +415,7 @@ struct fdr_queue {
 	void *tctx; /* the transport's connection */
 	char peer[64]; /* "ip:port", for logs */
 	uint32_t id;   /* the transport's connection id (traces, recorder) */
+	uint8_t xport; /* FDR_REC_XPORT_*: what id means to the recorder */
 
 	struct fdr_req *reqs;
 	uint16_t nr_reqs;

@@ -142,6 +142,7 @@ struct fdr_ctrl *fdr_ctrl_create_pci(struct fdr_subsys *s, struct fdr_reactor *r
 	ctrl->pci->vid = p->vid;
 	ctrl->pci->ssvid = p->ssvid;
 	ctrl->pci->sgls = p->sgls;
+	ctrl->pci->rec_conn = p->rec_conn;
 	ctrl->subsys = s;
 	snprintf(ctrl->hostnqn, sizeof(ctrl->hostnqn), "%s", FDR_PCI_HOSTNQN);
 	ctrl->reactor = r;
@@ -299,13 +300,7 @@ static uint16_t reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, ui
 static int reg_tap(struct fdr_ctrl *ctrl, enum fdr_tap_id id, uint32_t ofst, unsigned size,
 		   uint64_t *val)
 {
-	struct fdr_tap_ctx tc = {
-		.dev = ctrl->cntlid,
-		.offset = ofst,
-		.size = size,
-		.value = val,
-	};
-	return fdr_tap_run(id, &tc);
+	return fdr_tap_run_reg(id, ctrl->cntlid, ofst, size, val);
 }
 
 uint16_t fdr_ctrl_reg_read(struct fdr_ctrl *ctrl, uint32_t ofst, unsigned size, uint64_t *val)

@@ -22,6 +22,7 @@ static void req_common(struct fdr_rec_event *ev, const struct fdr_req *req)
 	ev->cid = req->cmd.cid;
 	ev->admin = req->q->qid == 0;
 	ev->conn = req->q->id;
+	ev->xport = req->q->xport;
 }
 
 void fdr_record_cmd_slow(const struct fdr_req *req)
@@ -96,6 +97,10 @@ void fdr_record_reg_slow(const struct fdr_ctrl *ctrl, bool write, uint32_t ofst,
 		return;
 	ev->cntlid = ctrl->cntlid;
 	ev->admin = 1;
+	if (ctrl->pci) {
+		ev->xport = FDR_REC_XPORT_PCIE;
+		ev->conn = ctrl->pci->rec_conn;
+	}
 	ev->u.reg.offset = ofst;
 	ev->u.reg.size = size;
 	ev->u.reg.value = value;
@@ -132,7 +137,7 @@ void fdr_record_pdu_slow(uint32_t conn, uint16_t qid, uint16_t cntlid, bool tx, 
 	fdr_rec_commit(ev);
 }
 
-void fdr_record_conn_slow(uint32_t conn, bool open, const char *text)
+void fdr_record_conn_slow(uint32_t conn, uint8_t xport, bool open, const char *text)
 {
 	struct fdr_rec_event *ev;
 	size_t n = text ? strnlen(text, sizeof(ev->u.text) - 1) : 0;
@@ -142,6 +147,7 @@ void fdr_record_conn_slow(uint32_t conn, bool open, const char *text)
 	if (!ev)
 		return;
 	ev->conn = conn;
+	ev->xport = xport;
 	memcpy(ev->u.text, text ? text : "", n);
 	ev->u.text[n] = '\0';
 	ev->len = (uint16_t)n;
@@ -160,5 +166,63 @@ void fdr_record_action_slow(const struct fdr_req *req, const char *who, const ch
 	snprintf(ev->u.action.who, sizeof(ev->u.action.who), "%s", who ? who : "?");
 	snprintf(ev->u.action.what, sizeof(ev->u.action.what), "%s", what);
 	ev->u.action.tap = tap;
+	fdr_rec_commit(ev);
+}
+
+void fdr_record_pci_slow(uint32_t conn, uint16_t cntlid, uint16_t kind, uint32_t ofst,
+			 uint32_t size, uint64_t value)
+{
+	struct fdr_rec_event *ev = fdr_rec_begin_n(kind, 0, sizeof(ev->u.reg));
+
+	if (!ev)
+		return;
+	ev->xport = FDR_REC_XPORT_PCIE;
+	ev->conn = conn;
+	ev->cntlid = cntlid;
+	ev->u.reg.offset = ofst;
+	ev->u.reg.size = size;
+	ev->u.reg.value = value;
+	fdr_rec_commit(ev);
+}
+
+void fdr_record_irq_slow(uint32_t conn, uint16_t cntlid, uint16_t cqid, uint16_t vector,
+			 uint8_t type, uint8_t what, uint16_t entries)
+{
+	struct fdr_rec_event *ev = fdr_rec_begin_n(FDR_REC_IRQ, 0, sizeof(ev->u.irq));
+
+	if (!ev)
+		return;
+	ev->xport = FDR_REC_XPORT_PCIE;
+	ev->conn = conn;
+	ev->cntlid = cntlid;
+	ev->qid = cqid;
+	ev->admin = cqid == 0;
+	ev->u.irq.vector = vector;
+	ev->u.irq.type = type;
+	ev->u.irq.what = what;
+	ev->u.irq.cqid = cqid;
+	ev->u.irq.entries = entries;
+	fdr_rec_commit(ev);
+}
+
+void fdr_record_dma_err_slow(uint32_t conn, uint16_t cntlid, uint16_t qid,
+			     const struct fdr_req *req, uint64_t addr, uint32_t len, bool write,
+			     uint8_t what)
+{
+	struct fdr_rec_event *ev = fdr_rec_begin_n(FDR_REC_DMA_ERR, 0, sizeof(ev->u.dma));
+
+	if (!ev)
+		return;
+	if (req)
+		req_common(ev, req);
+	ev->xport = FDR_REC_XPORT_PCIE;
+	ev->conn = conn;
+	ev->cntlid = cntlid;
+	ev->qid = qid;
+	ev->admin = qid == 0;
+	ev->u.dma.addr = fdr_rec_w.flags & FDR_REC_F_REDACT_ADDRS ? 0 : addr;
+	ev->u.dma.len = len;
+	ev->u.dma.write = write;
+	ev->u.dma.what = what;
 	fdr_rec_commit(ev);
 }

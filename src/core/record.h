@@ -22,7 +22,18 @@ void fdr_record_reg_slow(const struct fdr_ctrl *ctrl, bool write, uint32_t ofst,
 void fdr_record_aen_slow(const struct fdr_ctrl *ctrl, uint32_t cdw0);
 void fdr_record_pdu_slow(uint32_t conn, uint16_t qid, uint16_t cntlid, bool tx, const void *hdr,
 			 uint32_t hlen);
-void fdr_record_conn_slow(uint32_t conn, bool open, const char *text);
+void fdr_record_conn_slow(uint32_t conn, uint8_t xport, bool open, const char *text);
+/* A PCIe function's access (kind FDR_REC_CFG_* or, for BAR0 outside the
+ * controller registers, FDR_REC_REG_*). */
+void fdr_record_pci_slow(uint32_t conn, uint16_t cntlid, uint16_t kind, uint32_t ofst,
+			 uint32_t size, uint64_t value);
+void fdr_record_irq_slow(uint32_t conn, uint16_t cntlid, uint16_t cqid, uint16_t vector,
+			 uint8_t type, uint8_t what, uint16_t entries);
+/* A refused host memory access; req is the command it was for, or NULL
+ * (queue entries: qid tells which queue). */
+void fdr_record_dma_err_slow(uint32_t conn, uint16_t cntlid, uint16_t qid,
+			     const struct fdr_req *req, uint64_t addr, uint32_t len, bool write,
+			     uint8_t what);
 void fdr_record_action_slow(const struct fdr_req *req, const char *who, const char *what,
 			    uint8_t tap);
 /* The stamps of a command's fetch and completion (req->t_fetch, t_done),

@@ -24,6 +24,11 @@ struct fdr_tap fdr_taps[FDR_TAP_NR] = {
 	[FDR_TAP_AEN_WRITEBACK] = {"nvme:aen:writeback", FDR_TAP_KIND_AEN, NULL},
 	[FDR_TAP_TCP_PDU_RECV] = {"tcp:pdu:recv", FDR_TAP_KIND_PDU, NULL},
 	[FDR_TAP_TCP_PDU_SEND] = {"tcp:pdu:send", FDR_TAP_KIND_PDU, NULL},
+	[FDR_TAP_PCI_REGREAD_WRITEBACK] = {"pci:regread:writeback", FDR_TAP_KIND_REG, NULL},
+	[FDR_TAP_PCI_REGWRITE_DECODE] = {"pci:regwrite:decode", FDR_TAP_KIND_REG, NULL},
+	[FDR_TAP_PCI_MSIX_WRITEBACK] = {"pci:msix:writeback", FDR_TAP_KIND_IRQ, NULL},
+	[FDR_TAP_MSIXREAD_WRITEBACK] = {"nvme:msixread:writeback", FDR_TAP_KIND_REG, NULL},
+	[FDR_TAP_MSIXWRITE_DECODE] = {"nvme:msixwrite:decode", FDR_TAP_KIND_REG, NULL},
 };
 
 static pthread_mutex_t tap_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,10 +46,16 @@ int fdr_tap_lookup(const char *name)
 	return -1;
 }
 
-bool fdr_tap_reserved(const char *name)
+int fdr_tap_run_reg(enum fdr_tap_id id, uint32_t dev, uint32_t offset, uint32_t size,
+		    uint64_t *value)
 {
-	/* The PCIe transport's taps, named as in the seed. */
-	return strncmp(name, "pci:", 4) == 0 || strncmp(name, "nvme:msix", 9) == 0;
+	struct fdr_tap_ctx tc = {
+		.dev = dev,
+		.offset = offset,
+		.size = size,
+		.value = value,
+	};
+	return fdr_tap_run(id, &tc);
 }
 
 void fdr_tap_set_reactors(struct fdr_reactor **r, unsigned n)
@@ -222,6 +233,8 @@ static int invoke(const struct fdr_tap_entry *e, struct fdr_tap_ctx *tc)
 		return ((plugin_aen_cb_t)e->cb)(tc->dev, tc->cpl);
 	case FDR_TAP_KIND_PDU:
 		return ((plugin_pdu_cb_t)e->cb)(tc->dev, (uint16_t)tc->sqid, tc->hdr, tc->hlen);
+	case FDR_TAP_KIND_IRQ:
+		return ((plugin_irq_cb_t)e->cb)(tc->dev, tc->offset, tc->sqid);
 	}
 	return PLUGIN_CONTINUE;
 }
@@ -241,7 +254,8 @@ int fdr_tap_run(enum fdr_tap_id id, struct fdr_tap_ctx *tc)
 	 * decides.  Where the event has already happened (writeback, register
 	 * reads, AENs) every callback sees it, unless one holds it. */
 	bool all = fdr_taps[id].kind == FDR_TAP_KIND_CPL || fdr_taps[id].kind == FDR_TAP_KIND_AEN ||
-		   id == FDR_TAP_REGREAD_WRITEBACK;
+		   id == FDR_TAP_REGREAD_WRITEBACK || id == FDR_TAP_PCI_REGREAD_WRITEBACK ||
+		   id == FDR_TAP_MSIXREAD_WRITEBACK;
 	for (unsigned i = 0; i < l->n && verdict == PLUGIN_CONTINUE; i++) {
 		tap_running = &l->e[i];
 		tap_last = &l->e[i];

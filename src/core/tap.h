@@ -34,6 +34,13 @@ enum fdr_tap_id {
 	FDR_TAP_AEN_WRITEBACK,
 	FDR_TAP_TCP_PDU_RECV,
 	FDR_TAP_TCP_PDU_SEND,
+	/* The PCIe function's, named as in the seed.  New taps go last: the
+	 * recorder stores tap indexes. */
+	FDR_TAP_PCI_REGREAD_WRITEBACK,
+	FDR_TAP_PCI_REGWRITE_DECODE,
+	FDR_TAP_PCI_MSIX_WRITEBACK,
+	FDR_TAP_MSIXREAD_WRITEBACK,
+	FDR_TAP_MSIXWRITE_DECODE,
 	FDR_TAP_NR
 };
 
@@ -46,6 +53,7 @@ enum fdr_tap_kind {
 	FDR_TAP_KIND_REG,
 	FDR_TAP_KIND_AEN,
 	FDR_TAP_KIND_PDU,
+	FDR_TAP_KIND_IRQ,
 };
 
 /* Everything a tap shows its callbacks; which fields are set depends on the kind. */
@@ -56,7 +64,7 @@ struct fdr_tap_ctx {
 	struct fdr_req *req;    /* CMD/CPL */
 	struct nvme_sqe *cmd;   /* CMD/CPL */
 	struct nvme_cqe *cpl;   /* CMD/CPL/AEN */
-	uint32_t offset;        /* REG */
+	uint32_t offset;        /* REG; IRQ: the vector */
 	uint32_t size;          /* REG */
 	uint64_t *value;        /* REG */
 	uint8_t *hdr;           /* PDU */
@@ -94,10 +102,11 @@ static inline bool fdr_tap_on(enum fdr_tap_id id)
 	return __builtin_expect(__atomic_load_n(&fdr_taps[id].list, __ATOMIC_RELAXED) != NULL, 0);
 }
 
-/* Tap by name; -1 if unknown (including the reserved pci:* and nvme:msix* names). */
+/* Tap by name; -1 if unknown. */
 int fdr_tap_lookup(const char *name);
-/* Is name reserved for a transport that does not exist yet? */
-bool fdr_tap_reserved(const char *name);
+/* Run a register-kind tap (REG: offset, size, *value); the verdict. */
+int fdr_tap_run_reg(enum fdr_tap_id id, uint32_t dev, uint32_t offset, uint32_t size,
+		    uint64_t *value);
 /* 0, or -ENOENT (unknown tap), -EEXIST (owner already attached), -ENOMEM. */
 int fdr_tap_attach(enum fdr_tap_id id, const struct fdr_tap_entry *e);
 /* 0 or -ENOENT (owner not attached). */

@@ -129,6 +129,7 @@ struct fdr_ctrl_pci_params {
 	uint16_t nr_vectors; /* MSI-X table size (0 counts as 1: pin/MSI) */
 	uint16_t vid, ssvid; /* the function's PCI IDs, for Identify */
 	uint32_t sgls;       /* Identify SGLS the transport can walk (0: PRPs only) */
+	uint32_t rec_conn;   /* the recorder's conn for its events (FDR_REC_PCI_CONN) */
 };
 
 /*

@@ -44,8 +44,7 @@ PLUGIN_EXPORT int plugin_tap_attach(const char *name, void *cb)
 	}
 	id = fdr_tap_lookup(name);
 	if (id < 0) {
-		const char *why = fdr_tap_reserved(name) ? "reserved for the PCIe transport, not available yet"
-							 : "no such tap";
+		const char *why = "no such tap";
 		fdr_err("plug-in %s: tap '%s': %s", p->name, name, why);
 		if (!p->attach_error[0])
 			snprintf(p->attach_error, sizeof(p->attach_error), "tap '%s': %s", name, why);

@@ -579,10 +579,6 @@ static int parse_tap(struct parser *p, unsigned col, const char *v)
 	}
 	id = fdr_tap_lookup(v);
 	if (id < 0) {
-		if (fdr_tap_reserved(v))
-			return perr(p, col, "tap=%s: reserved for the PCIe transport, which does "
-					    "not exist yet",
-				    v);
 		return perr(p, col, "tap=%s: no such tap; expected nvme:io:STAGE, "
 				    "nvme:admin:STAGE or just STAGE, with STAGE one of fetch, "
 				    "decode, execute, writeback",

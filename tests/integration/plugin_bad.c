@@ -5,7 +5,7 @@
  *   NO_INFO             no plugin_info at all
  *   BAD_TAP             setup() attaches to a real tap, then to an unknown
  *                       one, and reports the failure
- *   BAD_TAP_IGNORED     setup() attaches to a reserved PCIe tap, ignores the
+ *   BAD_TAP_IGNORED     setup() attaches to an unknown PCIe tap, ignores the
  *                       failure and returns 0
  */
 #include <frankendrive/plugin.h>
@@ -33,7 +33,7 @@ int setup(void)
 		return -1;
 #elif defined(BAD_TAP_IGNORED)
 	plugin_tap_attach("nvme:io:decode", nop);
-	plugin_tap_attach("pci:regread:writeback", nop);
+	plugin_tap_attach("pci:bogus:writeback", nop);
 #else
 	plugin_tap_attach("nvme:io:decode", nop);
 #endif

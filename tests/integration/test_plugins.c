@@ -906,13 +906,13 @@ static void test_refuse_unknown_tap(void **state)
 	expect_refused(spec, "nvme:io:bogus");
 }
 
-/* setup() ignores the failed attach (a PCIe tap) and returns 0: still refused */
+/* setup() ignores the failed attach (an unknown PCIe tap) and returns 0: still refused */
 static void test_refuse_unknown_tap_ignored(void **state)
 {
 	char spec[PATH_MAX];
 
 	plugin_spec(spec, sizeof(spec), g_test_plugin_dir, "plugin_bad_tap_ignored", "");
-	expect_refused(spec, "pci:regread:writeback");
+	expect_refused(spec, "pci:bogus:writeback");
 }
 
 static void test_refuse_bad_args(void **state)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "core/record.h"
 #include "pcie_int.h"
 
 /* ---- Helpers ------------------------------------------------------------------ */
@@ -282,6 +283,8 @@ static uint16_t pc_create_sq(struct fdr_ctrl *ctrl, const struct fdr_sq_params *
 		free(sq);
 		return ST_INTERNAL;
 	}
+	sq->q->id = p->rec_conn;
+	sq->q->xport = FDR_REC_XPORT_PCIE;
 	p->nr_sq++;
 	p->sq[prm->qid] = sq;
 	db_clear(p, 2u * prm->qid);
@@ -547,6 +550,9 @@ static void dev_attach(void *dev)
 	memset((void *)p->db, 0, PAGE);
 	memset(p->cq, 0, sizeof(p->cq));
 	p->quiesced = false;
+	p->rec_conn = FDR_REC_PCI_CONN(++p->attach_gen, p->opts.bdf);
+	prm.rec_conn = p->rec_conn;
+	FDR_RECORD(conn_slow(p->rec_conn, FDR_REC_XPORT_PCIE, true, fdr_pcie_path(p)));
 	p->ctrl = fdr_ctrl_create_pci(p->s, p->r, &pcie_ctrl_ops, p, &prm);
 	if (!p->ctrl)
 		fdr_err("pcie %s: no controller slot left", fdr_pcie_path(p));
@@ -561,6 +567,7 @@ static void dev_detach(void *dev)
 	fdr_reactor_poller_del(p->r, &p->poller);
 	if (!ctrl)
 		return;
+	FDR_RECORD(conn_slow(p->rec_conn, FDR_REC_XPORT_PCIE, false, "vfio-user client gone"));
 	fdr_ctrl_teardown(ctrl, "vfio-user client gone");
 	for (unsigned i = 0; i < MAXQ; i++) {
 		wait_flush(&p->cq[i], NULL);

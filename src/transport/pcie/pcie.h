@@ -44,6 +44,7 @@ struct fdr_pcie;
 struct fdr_pcie_opts {
 	uint16_t vid, did;     /* 0: defaults */
 	uint16_t ssvid, ssid;
+	uint16_t bdf;          /* the PCI address traces show (bus << 8 | dev << 3 | fn) */
 };
 
 /* Serve a PCIe NVMe controller of subsystem s on DIR/cntrl.  NULL + err. */

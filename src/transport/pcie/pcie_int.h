@@ -68,6 +68,8 @@ struct fdr_pcie {
 	struct pcie_sq *sq[MAXQ];
 	uint32_t cq_bad_head[MAXQ];
 	unsigned nr_sq; /* allocated, including draining ones */
+	uint32_t rec_conn; /* recorder: FDR_REC_PCI_CONN(attach generation, bdf) */
+	uint16_t attach_gen;
 	bool quiesced;  /* fatal: the poller stops until the host resets */
 	bool destroying;
 	struct fdr_poller poller;

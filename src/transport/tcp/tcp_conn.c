@@ -900,7 +900,7 @@ static void conn_close(struct fdr_tcp_conn *c, const char *reason)
 		(void)conn_flush(c); /* best effort: the C2HTermReq */
 	c->state = FDR_TCP_CLOSED;
 	fdr_info("nvme-tcp: connection from %s closed: %s", c->peer, reason);
-	FDR_RECORD(conn_slow(c->id, false, reason));
+	FDR_RECORD(conn_slow(c->id, FDR_REC_XPORT_FABRICS, false, reason));
 	fdr_timer_cancel(c->r, &c->icreq_timer);
 	fdr_reactor_del(c->r, &c->h);
 	close(c->h.fd);
@@ -999,6 +999,6 @@ struct fdr_tcp_conn *fdr_tcp_conn_create(struct fdr_target *t, struct fdr_port *
 	static uint32_t next_conn_id;
 	c->id = __atomic_add_fetch(&next_conn_id, 1, __ATOMIC_RELAXED);
 	fdr_info("nvme-tcp: connection from %s on reactor %u", c->peer, fdr_reactor_id(r));
-	FDR_RECORD(conn_slow(c->id, true, c->peer));
+	FDR_RECORD(conn_slow(c->id, FDR_REC_XPORT_FABRICS, true, c->peer));
 	return c;
 }

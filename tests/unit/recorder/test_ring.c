@@ -151,7 +151,7 @@ static void test_round_trip(void **state)
 		assert_int_equal(ev.cid, k * 3);
 		assert_int_equal(ev.admin, k & 1);
 		assert_int_equal(ev.len, k * 10);
-		assert_int_equal(ev.rsvd, 0);
+		assert_int_equal(ev.xport, 0);
 		assert_true(ev.wall_ns >= before && ev.wall_ns <= after);
 		check_fill(&ev.u, FDR_REC_PAYLOAD, k);
 	}
@@ -234,7 +234,7 @@ static void test_partial_payload(void **state)
 		assert_int_equal(e->conn, 0);
 		assert_int_equal(e->cid, 0);
 		assert_int_equal(e->admin, 0);
-		assert_int_equal(e->rsvd, 0);
+		assert_int_equal(e->xport, 0);
 		if (i)
 			assert_int_equal(e->wall_ns, 1000 + i);
 		check_zero_from(e, used[i]);

@@ -346,8 +346,8 @@ static const struct {
 	{"opc=write,set=foo,drop", "column 15: set=foo: expected admin or io"},
 	{"opc=write,tap=tcp:pdu:recv,drop", "column 15: tap=tcp:pdu:recv: rules attach to command "
 					    "taps only: ..."},
-	{"opc=write,tap=pci:bar0:read,drop", "column 15: tap=pci:bar0:read: reserved for the PCIe "
-					     "transport, which does not exist yet"},
+	{"opc=write,tap=pci:msix:writeback,drop", "column 15: tap=pci:msix:writeback: rules attach "
+						  "to command taps only: ..."},
 	{"opc=write,tap=nosuch,drop", "column 15: tap=nosuch: no such tap; expected nvme:io:STAGE, "
 				      "nvme:admin:STAGE or just STAGE, with STAGE one of fetch, "
 				      "decode, execute, writeback"},
