@@ -132,8 +132,6 @@ static uint16_t pcie_prep_data(struct fdr_req *req)
 
 	if (req->data_len == 0)
 		return 0;
-	if (req->cmd.flags >> 6)
-		return ST_INVALID_FIELD; /* SGLs are not offered */
 	if (req->xfer != NVME_OPC_XFER_TO_CTRL && req->xfer != NVME_OPC_XFER_FROM_CTRL)
 		return ST_INVALID_FIELD;
 	if (!sq_current(sq))
@@ -375,6 +373,7 @@ static int poll_cq_heads(struct fdr_pcie *p)
 			continue;
 		}
 		cq->head = (uint16_t)v;
+		pcie_irq_cq_head(p, cq);
 		work++;
 		cq_drain_waiting(p, cq);
 	}
@@ -542,7 +541,7 @@ static void dev_attach(void *dev)
 		.nr_vectors = FDR_PCIE_NR_VECTORS,
 		.vid = get16(p->cfg, 0x00),
 		.ssvid = get16(p->cfg, 0x2c),
-		.sgls = 0,
+		.sgls = PCIE_DMA_SGLS,
 	};
 
 	fdr_pcie_config_init(p->cfg, &p->opts);

@@ -22,7 +22,7 @@ static uint16_t prp_seg(struct fdr_pcie *p, uint64_t addr, uint8_t *buf, uint32_
 	return 0;
 }
 
-uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode)
+static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode)
 {
 	uint64_t prp1 = req->cmd.dptr.prp1, prp2 = req->cmd.dptr.prp2, list;
 	uint32_t len = req->data_len, done, n;
@@ -74,4 +74,11 @@ uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mo
 		}
 	}
 	return 0;
+}
+
+uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode)
+{
+	if (req->cmd.flags >> 6)
+		return ST_INVALID_FIELD; /* SGLs are not offered */
+	return prp_walk(p, req, mode);
 }

@@ -102,6 +102,8 @@ static inline uint16_t get16(const uint8_t *b, uint32_t off)
 /* pcie_dma.c: walk req's data pointer, only checking it (PCIE_DMA_CHECK)
  * or copying between req->buf and host memory; 0 or an NVMe status. */
 enum pcie_dma_mode { PCIE_DMA_CHECK, PCIE_DMA_FROM_HOST, PCIE_DMA_TO_HOST };
+/* Identify SGLS: which SGLs pcie_dma_walk() takes (0: PRPs only). */
+#define PCIE_DMA_SGLS 0u
 uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode);
 
 /* pcie_irq.c */
@@ -110,6 +112,8 @@ void pcie_irq_posted(struct fdr_pcie *p, struct pcie_cq *cq);
 void pcie_irq_flush(struct fdr_defer *d);
 /* BAR0 accesses from FDR_PCIE_MSIX_TABLE up: the table and the PBA. */
 int pcie_msix_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t count, bool is_write);
+/* The host moved cq's head (its CQ head doorbell). */
+void pcie_irq_cq_head(struct fdr_pcie *p, struct pcie_cq *cq);
 /* Function reset: every vector masked off, table cleared. */
 void pcie_irq_reset(struct fdr_pcie *p);
 

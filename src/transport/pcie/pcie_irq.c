@@ -73,6 +73,12 @@ int pcie_msix_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t co
 	return 0;
 }
 
+void pcie_irq_cq_head(struct fdr_pcie *p, struct pcie_cq *cq)
+{
+	(void)p;
+	(void)cq; /* edge-triggered for now: nothing to release */
+}
+
 void pcie_irq_reset(struct fdr_pcie *p)
 {
 	p->cfg[FDR_PCIE_CAP_MSIX + 3] &= 0x3f;
