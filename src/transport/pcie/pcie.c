@@ -331,6 +331,8 @@ static const struct fdr_ctrl_ops pcie_ctrl_ops = {
 	.delete_cq = pc_delete_cq,
 	.enable = pc_enable,
 	.disable = pc_disable,
+	.intm_changed = pcie_irq_intm_changed,
+	.irq_config_changed = pcie_irq_config_changed,
 };
 
 /* ---- Doorbell poller ------------------------------------------------------------- */
@@ -490,9 +492,10 @@ static int dev_access(void *dev, unsigned region, uint64_t offset, void *buf, ui
 	struct fdr_pcie *p = dev;
 
 	if (region == FDR_VFU_REGION_CONFIG) {
-		if (is_write)
+		if (is_write) {
 			fdr_pcie_config_write(p->cfg, (uint32_t)offset, buf, count);
-		else
+			pcie_irq_config_written(p);
+		} else
 			memcpy(buf, p->cfg + offset, count);
 		return 0;
 	}
@@ -580,6 +583,7 @@ static const struct fdr_vfu_ops dev_ops = {
 	.access = dev_access,
 	.dma_unmap = dev_dma_unmap,
 	.reset = dev_reset,
+	.irqs_changed = pcie_irq_vfu_changed,
 	.attach = dev_attach,
 	.detach = dev_detach,
 };

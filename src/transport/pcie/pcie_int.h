@@ -114,6 +114,13 @@ void pcie_irq_flush(struct fdr_defer *d);
 int pcie_msix_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t count, bool is_write);
 /* The host moved cq's head (its CQ head doorbell). */
 void pcie_irq_cq_head(struct fdr_pcie *p, struct pcie_cq *cq);
+/* Config space was written (MSI-X enable/function mask, INTx disable). */
+void pcie_irq_config_written(struct fdr_pcie *p);
+/* The client changed eventfds or masks of vfio-user IRQ index. */
+void pcie_irq_vfu_changed(void *dev, unsigned index);
+/* Controller ops: INTMS/INTMC, Set Features 08h/09h. */
+void pcie_irq_intm_changed(struct fdr_ctrl *ctrl, uint32_t mask);
+void pcie_irq_config_changed(struct fdr_ctrl *ctrl, uint16_t iv);
 /* Function reset: every vector masked off, table cleared. */
 void pcie_irq_reset(struct fdr_pcie *p);
 

@@ -79,6 +79,29 @@ void pcie_irq_cq_head(struct fdr_pcie *p, struct pcie_cq *cq)
 	(void)cq; /* edge-triggered for now: nothing to release */
 }
 
+void pcie_irq_config_written(struct fdr_pcie *p)
+{
+	(void)p;
+}
+
+void pcie_irq_vfu_changed(void *dev, unsigned index)
+{
+	(void)dev;
+	(void)index;
+}
+
+void pcie_irq_intm_changed(struct fdr_ctrl *ctrl, uint32_t mask)
+{
+	(void)ctrl;
+	(void)mask;
+}
+
+void pcie_irq_config_changed(struct fdr_ctrl *ctrl, uint16_t iv)
+{
+	(void)ctrl;
+	(void)iv;
+}
+
 void pcie_irq_reset(struct fdr_pcie *p)
 {
 	p->cfg[FDR_PCIE_CAP_MSIX + 3] &= 0x3f;
