@@ -369,6 +369,37 @@ static void pci_reset(struct fdr_ctrl *ctrl, bool nssr)
 		reset_finish(ctrl);
 }
 
+static void nssr_msg(void *arg)
+{
+	struct fdr_ctrl *ctrl = arg;
+
+	if (ctrl->dead)
+		;
+	else if (ctrl->pci)
+		pci_reset(ctrl, true);
+	else /* a fabrics controller loses its association */
+		fdr_ctrl_teardown(ctrl, "NVM subsystem reset");
+	fdr_ctrl_put(ctrl);
+}
+
+static void nssr_one(struct fdr_ctrl *ctrl, void *origin)
+{
+	if (ctrl == origin)
+		return;
+	fdr_ctrl_get(ctrl);
+	if (fdr_reactor_post(ctrl->reactor, nssr_msg, ctrl) < 0)
+		fdr_ctrl_put(ctrl);
+}
+
+/* An NVM subsystem reset resets every controller of the subsystem, each
+ * on its own reactor. */
+static void pci_nssr(struct fdr_ctrl *ctrl)
+{
+	fdr_info("ctrl %u: NVM subsystem reset", ctrl->cntlid);
+	pci_reset(ctrl, true);
+	fdr_subsys_for_each_ctrl(ctrl->subsys, nssr_one, ctrl);
+}
+
 static void pci_shutdown(struct fdr_ctrl *ctrl)
 {
 	if (ctrl->pci->ops->shutdown)
@@ -462,10 +493,8 @@ static void reg_write32(struct fdr_ctrl *ctrl, uint32_t ofst, uint32_t v)
 			csts_clear(ctrl, NVME_CSTS_NSSRO);
 		break;
 	case NVME_REG_NSSR:
-		if (v == NSSR_MAGIC) {
-			fdr_info("ctrl %u: NVM subsystem reset", ctrl->cntlid);
-			pci_reset(ctrl, true);
-		}
+		if (v == NSSR_MAGIC)
+			pci_nssr(ctrl);
 		break;
 	case NVME_REG_AQA:
 		pci->aqa = v & AQA_MASK;

@@ -285,11 +285,14 @@ static int start_vfio_user(struct drive *d, char *err, size_t errlen)
 	for (unsigned i = 0; i < d->opt.nr_vfio_user; i++) {
 		char perr[256];
 		struct fdr_reactor *r = d->reactors[i % d->nr_reactors];
-		struct fdr_pcie *p =
-			fdr_pcie_create(d->opt.vfio_user[i], d->subsys, r, NULL, perr, sizeof(perr));
+		const struct opt_vfu *v = &d->opt.vfio_user[i];
+		struct fdr_pcie_opts po = {
+			.vid = v->vid, .did = v->did, .ssvid = v->ssvid, .ssid = v->ssid, .bdf = v->bdf,
+		};
+		struct fdr_pcie *p = fdr_pcie_create(v->dir, d->subsys, r, &po, perr, sizeof(perr));
 
 		if (!p) {
-			snprintf(err, errlen, "vfio-user %s: %s", d->opt.vfio_user[i], perr);
+			snprintf(err, errlen, "vfio-user %s: %s", v->dir, perr);
 			return -1;
 		}
 		d->pcie[d->nr_pcie++] = p;

@@ -30,9 +30,12 @@ void fdr_options_usage(FILE *f, const char *prog)
 		"                             (default 8009, 0 = none)\n"
 		"      --allow-host NQN       admit only these host NQNs; repeatable (default: any)\n"
 		"      --maxh2cdata BYTES     largest H2CData PDU the host may send (default 128K)\n"
-		"      --vfio-user DIR        also serve the subsystem as an NVMe PCIe function over\n"
+		"      --vfio-user DIR[,KEY=VALUE...]\n"
+		"                             also serve the subsystem as an NVMe PCIe function over\n"
 		"                             vfio-user on the socket DIR/cntrl (QEMU vfio-user-pci,\n"
-		"                             SPDK); one controller per DIR; repeatable\n"
+		"                             SPDK); one controller per DIR; repeatable.  Keys:\n"
+		"                             vid, did, ssvid, ssid (PCI IDs), pci=BB:DD.F (the\n"
+		"                             address traces show; default 00:04.0, 00:05.0, ...)\n"
 		"Subsystem:\n"
 		"  -n, --nqn NQN              subsystem NQN (default " DEFAULT_NQN ")\n"
 		"      --serial STR           serial number (up to 20 characters)\n"
@@ -233,6 +236,74 @@ static int parse_ns(const char *arg, struct opt_ns *ns, char *err, size_t errlen
 		snprintf(err, errlen, "--ns %s: size is not a multiple of the LBA size %u", arg,
 			 ns->lba_size);
 		goto out;
+	}
+	rc = 0;
+out:
+	free(copy);
+	return rc;
+}
+
+static int parse_bdf(const char *s, uint16_t *bdf)
+{
+	unsigned bus, dev, fn;
+	char end;
+
+	if (sscanf(s, "%2x:%2x.%1x%c", &bus, &dev, &fn, &end) != 3 || dev > 31 || fn > 7)
+		return -1;
+	*bdf = (uint16_t)(bus << 8 | dev << 3 | fn);
+	return 0;
+}
+
+/* DIR[,vid=..][,did=..][,ssvid=..][,ssid=..][,pci=BB:DD.F] */
+static int parse_vfu(const char *arg, unsigned idx, struct opt_vfu *v, char *err, size_t errlen)
+{
+	static const char *const id_keys[] = {"vid", "did", "ssvid", "ssid"};
+	uint16_t *ids[] = {&v->vid, &v->did, &v->ssvid, &v->ssid};
+	char *copy = strdup(arg), *save = NULL, *tok;
+	int rc = -1;
+
+	if (!copy) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	memset(v, 0, sizeof(*v));
+	v->bdf = (uint16_t)((4 + idx) << 3);
+	tok = strtok_r(copy, ",", &save);
+	/* DIR/cntrl must fit a sockaddr_un. */
+	if (!tok || arg[0] == ',' || strlen(tok) + sizeof("/cntrl") > sizeof(v->dir)) {
+		snprintf(err, errlen, "--vfio-user: bad or too long directory '%s'", arg);
+		goto out;
+	}
+	strcpy(v->dir, tok);
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		char *eq = strchr(tok, '=');
+		unsigned k, val;
+
+		if (!eq) {
+			snprintf(err, errlen, "--vfio-user %s: '%s' is not key=value", arg, tok);
+			goto out;
+		}
+		*eq++ = '\0';
+		if (strcmp(tok, "pci") == 0) {
+			if (parse_bdf(eq, &v->bdf)) {
+				snprintf(err, errlen, "--vfio-user %s: pci=%s: expected BB:DD.F", arg, eq);
+				goto out;
+			}
+			continue;
+		}
+		for (k = 0; k < 4 && strcmp(tok, id_keys[k]); k++)
+			;
+		if (k == 4) {
+			snprintf(err, errlen,
+				 "--vfio-user %s: unknown key '%s' (vid, did, ssvid, ssid, pci)", arg,
+				 tok);
+			goto out;
+		}
+		if (parse_uint(eq, 1, 0xfffe, &val)) {
+			snprintf(err, errlen, "--vfio-user %s: %s=%s: expected 1..0xfffe", arg, tok, eq);
+			goto out;
+		}
+		*ids[k] = (uint16_t)val;
 	}
 	rc = 0;
 out:
@@ -453,12 +524,10 @@ int fdr_options_parse(struct fdr_options *o, int argc, char **argv, char *err, s
 				snprintf(err, errlen, "at most %d --vfio-user", OPT_MAX_VFU);
 				return -1;
 			}
-			/* DIR/cntrl must fit a sockaddr_un. */
-			if (!*optarg || strlen(optarg) + sizeof("/cntrl") > 108) {
-				snprintf(err, errlen, "--vfio-user: bad or too long directory '%s'", optarg);
+			if (parse_vfu(optarg, o->nr_vfio_user, &o->vfio_user[o->nr_vfio_user], err,
+				      errlen))
 				return -1;
-			}
-			snprintf(o->vfio_user[o->nr_vfio_user++], sizeof(o->vfio_user[0]), "%s", optarg);
+			o->nr_vfio_user++;
 			break;
 		case OPT_INJECT:
 			if (o->nr_rules >= OPT_MAX_RULES || !*optarg) {

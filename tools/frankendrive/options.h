@@ -33,11 +33,17 @@ struct opt_listen {
 	char port[16];
 };
 
+struct opt_vfu {
+	char dir[108];
+	uint16_t vid, did, ssvid, ssid; /* 0: the function's defaults */
+	uint16_t bdf;                   /* the PCI address traces show */
+};
+
 struct fdr_options {
 	struct opt_listen listen[OPT_MAX_LISTEN];
 	unsigned nr_listen;
 	unsigned discovery_port; /* 0: none */
-	char vfio_user[OPT_MAX_VFU][108]; /* --vfio-user DIR */
+	struct opt_vfu vfio_user[OPT_MAX_VFU]; /* --vfio-user DIR[,key=value...] */
 	unsigned nr_vfio_user;
 	char nqn[256];
 	struct opt_ns ns[OPT_MAX_NS];

@@ -15,8 +15,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <frankendrive/plugin.h>
+
 #include "common/log.h"
 #include "core/record.h"
+#include "core/tap.h"
 #include "pcie_int.h"
 
 /* ---- Helpers ------------------------------------------------------------------ */
@@ -24,11 +27,41 @@
 static void db_clear(struct fdr_pcie *p, unsigned idx)
 {
 	__atomic_store_n(&p->db[idx], 0, __ATOMIC_RELAXED);
+	if (idx < 2 * MAXQ)
+		p->db_seen[idx] = p->db_val[idx] = 0;
 }
 
+static uint16_t cntlid(const struct fdr_pcie *p)
+{
+	return p->ctrl ? p->ctrl->cntlid : 0;
+}
+
+/* A doorbell write the drive noticed: the register tap may change or drop
+ * it, and the recorder sees what was accepted. */
+static bool db_write(struct fdr_pcie *p, unsigned idx, uint64_t *v)
+{
+	uint32_t off = FDR_PCIE_DB_OFFSET + 4 * idx;
+
+	if (fdr_tap_on(FDR_TAP_REGWRITE_DECODE) &&
+	    fdr_tap_run_reg(FDR_TAP_REGWRITE_DECODE, cntlid(p), off, 4, v) == PLUGIN_DROP)
+		return false;
+	*v = (uint32_t)*v;
+	FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_REG_WRITE, off, 4, *v));
+	return true;
+}
+
+/* The doorbell of a live queue: its value once accepted. */
 static uint32_t db_load(struct fdr_pcie *p, unsigned idx)
 {
-	return __atomic_load_n(&p->db[idx], __ATOMIC_ACQUIRE);
+	uint32_t v = __atomic_load_n(&p->db[idx], __ATOMIC_ACQUIRE);
+	uint64_t val = v;
+
+	if (__builtin_expect(v == p->db_seen[idx], 1))
+		return p->db_val[idx];
+	p->db_seen[idx] = v;
+	if (db_write(p, idx, &val))
+		p->db_val[idx] = (uint32_t)val;
+	return p->db_val[idx];
 }
 
 static void fatal(struct fdr_pcie *p, const char *why)
@@ -94,6 +127,8 @@ static bool cq_post(struct fdr_pcie *p, struct pcie_cq *cq, struct fdr_req *req)
 		return false;
 	e = fdr_vfu_dma(p->srv, cq->base + (uint64_t)cq->tail * 16, 16, true);
 	if (!e) {
+		FDR_RECORD(dma_err_slow(p->rec_conn, cntlid(p), req->q->qid, req,
+					cq->base + (uint64_t)cq->tail * 16, 16, true, FDR_REC_DMA_CQ));
 		fatal(p, "CQ ring not mapped");
 		return true; /* dropped */
 	}
@@ -402,6 +437,9 @@ static int poll_sq(struct fdr_pcie *p, struct pcie_sq *sq)
 
 		e = fdr_vfu_dma(p->srv, sq->base + (uint64_t)sq->head * 64, 64, false);
 		if (!e) {
+			FDR_RECORD(dma_err_slow(p->rec_conn, cntlid(p), sq->qid, NULL,
+						sq->base + (uint64_t)sq->head * 64, 64, false,
+						FDR_REC_DMA_SQ));
 			fatal(p, "SQ ring not mapped");
 			break;
 		}
@@ -434,10 +472,14 @@ static int poll_fn(struct fdr_poller *pl)
 		return work;
 	/* Doorbells of queues that do not exist. */
 	for (unsigned i = 0; i < NR_DB; i++) {
+		uint64_t v;
+
 		if (db_live(p, i) || !p->db[i])
 			continue;
+		v = p->db[i];
 		db_clear(p, i);
-		invalid_db(p, NVME_AER_ERR_INVALID_DB_REGISTER);
+		if (db_write(p, i, &v))
+			invalid_db(p, NVME_AER_ERR_INVALID_DB_REGISTER);
 		work++;
 	}
 	return work;
@@ -471,7 +513,11 @@ static int bar0_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t 
 		    !db_live(p, (unsigned)(off - FDR_PCIE_DB_OFFSET) / 4)) {
 			/* Seen as it happens here: a write of any value to the
 			 * doorbell of a queue that does not exist is ignored. */
-			invalid_db(p, NVME_AER_ERR_INVALID_DB_REGISTER);
+			uint64_t v = 0;
+
+			memcpy(&v, buf, count < 8 ? count : 8);
+			if (db_write(p, (unsigned)(off - FDR_PCIE_DB_OFFSET) / 4, &v))
+				invalid_db(p, NVME_AER_ERR_INVALID_DB_REGISTER);
 			return 0;
 		}
 		if (is_write) {
@@ -486,17 +532,63 @@ static int bar0_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t 
 	return pcie_msix_access(p, off, buf, count, is_write);
 }
 
+static void dev_reset(void *dev);
+static void function_reset(struct fdr_pcie *p);
+
+/* One config access of 1, 2 or 4 bytes, through the pci: taps.  True if
+ * it was a write that initiates a Function Level Reset. */
+static bool cfg_piece(struct fdr_pcie *p, uint32_t off, uint8_t *buf, uint32_t n, bool is_write)
+{
+	const uint32_t flr_byte = FDR_PCIE_CAP_EXP + 9; /* Device Control bit 15 */
+	uint64_t v = 0;
+
+	if (is_write) {
+		memcpy(&v, buf, n);
+		if (fdr_tap_on(FDR_TAP_PCI_REGWRITE_DECODE) &&
+		    fdr_tap_run_reg(FDR_TAP_PCI_REGWRITE_DECODE, cntlid(p), off, n, &v) ==
+			    PLUGIN_DROP)
+			return false;
+		FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_CFG_WRITE, off, n, v));
+		fdr_pcie_config_write(p->cfg, off, (const uint8_t *)&v, n);
+		return off <= flr_byte && flr_byte < off + n &&
+		       ((const uint8_t *)&v)[flr_byte - off] & 0x80;
+	}
+	memcpy(&v, p->cfg + off, n);
+	if (fdr_tap_on(FDR_TAP_PCI_REGREAD_WRITEBACK))
+		fdr_tap_run_reg(FDR_TAP_PCI_REGREAD_WRITEBACK, cntlid(p), off, n, &v);
+	FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_CFG_READ, off, n, v));
+	memcpy(buf, &v, n);
+	return false;
+}
+
+/* Config space in naturally aligned pieces of at most 4 bytes, as a
+ * root complex would issue them (the server checked the bounds). */
+static void cfg_access(struct fdr_pcie *p, uint32_t off, uint8_t *buf, uint32_t count,
+		       bool is_write)
+{
+	bool flr = false;
+
+	while (count) {
+		uint32_t n = (off & 3) == 0 && count >= 4 ? 4 : (off & 1) == 0 && count >= 2 ? 2 : 1;
+
+		flr |= cfg_piece(p, off, buf, n, is_write);
+		off += n;
+		buf += n;
+		count -= n;
+	}
+	if (flr)
+		function_reset(p);
+	else if (is_write)
+		pcie_irq_config_written(p);
+}
+
 static int dev_access(void *dev, unsigned region, uint64_t offset, void *buf, uint32_t count,
 		      bool is_write)
 {
 	struct fdr_pcie *p = dev;
 
 	if (region == FDR_VFU_REGION_CONFIG) {
-		if (is_write) {
-			fdr_pcie_config_write(p->cfg, (uint32_t)offset, buf, count);
-			pcie_irq_config_written(p);
-		} else
-			memcpy(buf, p->cfg + offset, count);
+		cfg_access(p, (uint32_t)offset, buf, count, is_write);
 		return 0;
 	}
 	if (region == FDR_VFU_REGION_BAR0)
@@ -525,6 +617,16 @@ static void dev_dma_unmap(void *dev, uint64_t iova, uint64_t len)
 			return;
 		}
 	}
+}
+
+/* Function Level Reset: the controller resets and config space returns
+ * to its initial state (the host restores BARs and MSI-X, as around any
+ * FLR); DMA maps and eventfds are the client's and stay. */
+static void function_reset(struct fdr_pcie *p)
+{
+	fdr_info("pcie %s: function level reset", fdr_pcie_path(p));
+	dev_reset(p);
+	fdr_pcie_config_init(p->cfg, &p->opts);
 }
 
 static void dev_reset(void *dev)

@@ -72,6 +72,10 @@ struct fdr_pcie {
 	uint16_t attach_gen;
 	bool quiesced;  /* fatal: the poller stops until the host resets */
 	bool destroying;
+	/* Doorbells (dword index 2 * qid [+ 1]) as last seen in the page and
+	 * as accepted after nvme:regwrite:decode. */
+	uint32_t db_seen[2 * MAXQ];
+	uint32_t db_val[2 * MAXQ];
 	struct fdr_poller poller;
 	struct fdr_defer irq_defer; /* one interrupt per CQ per loop iteration */
 	sem_t sem;

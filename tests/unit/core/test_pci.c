@@ -462,6 +462,32 @@ static void test_nssr(void **state)
 	h_pci_destroy(p);
 }
 
+/* An NVM subsystem reset reaches every controller of the subsystem: the
+ * other PCIe controller resets with NSSRO, a fabrics one loses its
+ * association. */
+static void test_nssr_subsystem(void **state)
+{
+	struct harness *h = *state;
+	struct h_pci *p = pci_with_ioq(h);
+	struct h_pci *p2 = pci_with_ioq(h);
+	struct fdr_queue *aq = h_queue(h);
+
+	assert_int_equal(h_connect(h, aq, H_SUBNQN, 0, 0xffff, H_HOSTNQN), 0);
+	assert_int_equal(h_disconnects(aq), 0);
+	h_pci_wr(p, NVME_REG_NSSR, 4, 0x4E564D65);
+	h_poll(h);
+	assert_int_equal(csts(p), NVME_CSTS_NSSRO);
+	assert_int_equal(csts(p2), NVME_CSTS_NSSRO);
+	assert_true(p2->sq_q[1]->drained);
+	assert_int_equal(h_pci_rd(p2, NVME_REG_CC, 4), 0);
+	assert_int_equal(h_disconnects(aq), 1);
+	/* Each comes back up on its own. */
+	h_pci_enable(p2, 8, 8);
+	assert_int_equal(csts(p), NVME_CSTS_NSSRO);
+	h_pci_destroy(p2);
+	h_pci_destroy(p);
+}
+
 /* ---- Create / Delete I/O queues --------------------------------------------------------- */
 
 static void test_io_on_created_queue(void **state)
@@ -813,6 +839,7 @@ int main(void)
 		T(test_reset_waits_for_outstanding),
 		T(test_shutdown),
 		T(test_nssr),
+		T(test_nssr_subsystem),
 		T(test_io_on_created_queue),
 		T(test_create_cq_errors),
 		T(test_create_sq_errors),

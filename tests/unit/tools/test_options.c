@@ -144,10 +144,33 @@ static void test_vfio_user(void **state)
 			       "/run/b", NULL),
 			 0);
 	assert_int_equal(o.nr_vfio_user, 2);
-	assert_string_equal(o.vfio_user[0], "/tmp/a");
-	assert_string_equal(o.vfio_user[1], "/run/b");
+	assert_string_equal(o.vfio_user[0].dir, "/tmp/a");
+	assert_string_equal(o.vfio_user[1].dir, "/run/b");
+	assert_int_equal(o.vfio_user[0].vid, 0);
+	assert_int_equal(o.vfio_user[0].bdf, 4 << 3); /* 00:04.0 */
+	assert_int_equal(o.vfio_user[1].bdf, 5 << 3);
 	assert_int_equal(o.nr_listen, 1); /* NVMe/TCP stays */
 	fdr_options_free(&o);
+	assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user",
+			       "/tmp/a,vid=0x1af4,did=4660,ssvid=0x10,ssid=0x11,pci=01:1f.7", NULL),
+			 0);
+	assert_string_equal(o.vfio_user[0].dir, "/tmp/a");
+	assert_int_equal(o.vfio_user[0].vid, 0x1af4);
+	assert_int_equal(o.vfio_user[0].did, 4660);
+	assert_int_equal(o.vfio_user[0].ssvid, 0x10);
+	assert_int_equal(o.vfio_user[0].ssid, 0x11);
+	assert_int_equal(o.vfio_user[0].bdf, 1 << 8 | 0x1f << 3 | 7);
+	fdr_options_free(&o);
+	static const char *const bad[] = {
+		"/tmp/a,vid=0", "/tmp/a,vid=0xffff", "/tmp/a,vid=x", "/tmp/a,pci=00:20.0",
+		"/tmp/a,pci=00:01.8", "/tmp/a,pci=zz", "/tmp/a,foo=1", "/tmp/a,vid", ",vid=1",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = 0;
+		assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user", bad[i], NULL), -1);
+		assert_true(strstr(err, "--vfio-user") != NULL);
+		fdr_options_free(&o);
+	}
 	assert_int_equal(parse(&o, err, sizeof(err), "--vfio-user", "", NULL), -1);
 	fdr_options_free(&o);
 	memset(longdir, 'x', sizeof(longdir) - 1);
