@@ -5,7 +5,7 @@
  *   pci:regread:writeback    Subsystem Vendor ID (2Ch) reads as FD01h
  *   pci:regwrite:decode      writes to Interrupt Line (3Ch) are dropped
  *   nvme:regread:writeback   VS reads as 2.0.0
- *   nvme:regwrite:decode     the SQ 1 Tail Doorbell value 5 is dropped
+ *   nvme:regwrite:decode     the first SQ 1 Tail Doorbell value 5 is dropped
  *   nvme:msixread:writeback  vector 5's Message Data reads as FEEDh
  *   nvme:msixwrite:decode    writes to vector 3's entry are dropped
  *   pci:msix:writeback       interrupts on vector 2 are lost
@@ -44,11 +44,15 @@ static DECL_NPLUGIN_REG(reg_read)
 	return PLUGIN_CONTINUE;
 }
 
+static int dropped_db;
+
 static DECL_NPLUGIN_REG(reg_write)
 {
 	(void)dev;
 	(void)size;
-	return offset == SQ1_TAIL && *value == 5 ? PLUGIN_DROP : PLUGIN_CONTINUE;
+	if (offset != SQ1_TAIL || *value != 5 || __atomic_exchange_n(&dropped_db, 1, __ATOMIC_RELAXED))
+		return PLUGIN_CONTINUE;
+	return PLUGIN_DROP;
 }
 
 static DECL_NPLUGIN_REG(msix_read)

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/reactor.h"
 #include "common/usock.h"
+#include "vfu_guard.h"
 #include "vfu_internal.h"
 
 #define MSGS_PER_WAKEUP 64
@@ -37,6 +38,8 @@ struct vfu_map {
 	uint64_t fd_offset;
 	dev_t fdev;
 	ino_t fino;
+	int guard;       /* vfu_guard slot of base, or -1 */
+	bool shrunk;     /* its file shrank under it: no longer used */
 };
 
 struct vfu_irq {
@@ -97,10 +100,23 @@ static unsigned map_lower(const struct fdr_vfu_server *srv, uint64_t iova)
 	return lo;
 }
 
+/* The client shrank the file of m: refuse it from now on (the access that
+ * faulted saw zeros). */
+static bool __attribute__((noinline)) map_shrunk(struct fdr_vfu_server *srv, struct vfu_map *m)
+{
+	if (!m->shrunk) {
+		m->shrunk = true;
+		fdr_err("vfio-user %s: the client shrank the file of DMA mapping %#" PRIx64
+			"+%#" PRIx64 " under it; the mapping is no longer used",
+			srv->name, m->iova, m->len);
+	}
+	return true;
+}
+
 void *fdr_vfu_dma(struct fdr_vfu_server *srv, uint64_t iova, uint64_t len, bool write)
 {
 	unsigned i;
-	const struct vfu_map *m;
+	struct vfu_map *m;
 
 	if (!len || !srv->nr_maps)
 		return NULL;
@@ -112,11 +128,15 @@ void *fdr_vfu_dma(struct fdr_vfu_server *srv, uint64_t iova, uint64_t len, bool 
 		return NULL;
 	if (!(m->prot & (write ? VFU_DMA_WRITE : VFU_DMA_READ)))
 		return NULL;
+	if (__builtin_expect(vfu_guard_hit(m->guard), 0) && map_shrunk(srv, m))
+		return NULL;
 	return m->host + (iova - m->iova);
 }
 
 static void map_release(struct vfu_map *m)
 {
+	vfu_guard_del(m->guard);
+	m->guard = -1;
 	if (m->base)
 		munmap(m->base, m->base_len);
 	m->base = NULL;
@@ -154,7 +174,7 @@ static int do_dma_map(struct fdr_vfu_server *srv, const struct vfu_msg *msg, int
 {
 	const struct vfu_dma_map *d = &msg->u.map;
 	struct vfu_map nm = {.iova = d->addr, .len = d->size, .prot = d->flags,
-			     .fd_offset = d->offset};
+			     .fd_offset = d->offset, .guard = -1};
 	struct stat st;
 	unsigned i = map_lower(srv, d->addr);
 
@@ -210,6 +230,7 @@ static int do_dma_map(struct fdr_vfu_server *srv, const struct vfu_msg *msg, int
 		}
 		nm.base = p;
 		nm.host = (uint8_t *)p + delta;
+		nm.guard = vfu_guard_add(p, nm.base_len, pg);
 	}
 	if (srv->nr_maps == srv->cap_maps) {
 		unsigned cap = srv->cap_maps ? srv->cap_maps * 2 : 16;
