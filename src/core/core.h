@@ -86,6 +86,9 @@ struct fdr_req {
 	uint32_t data_len;   /* bytes the data phase moves */
 	uint32_t buf_cap;
 	uint8_t *buf;        /* data buffer, at least data_len bytes */
+	/* A read's data lands in host memory itself (the transport's
+	 * data_direct), not in buf: see fdr_req_data(). */
+	uint8_t *direct;
 	struct fdr_queue *q;
 	struct fdr_ns *ns;   /* I/O commands, after decode */
 	uint64_t t_fetch;    /* fdr_record_stamp() at fetch (0: not recording) */
@@ -440,6 +443,15 @@ void fdr_stage_writeback(struct fdr_req *req);
 
 /* Handlers finish the execute stage with this; status is NVME_STATUS()... */
 void fdr_req_complete(struct fdr_req *req, uint16_t status);
+/* Where the command's data is: host memory for a direct read, else buf. */
+static inline uint8_t *fdr_req_data(const struct fdr_req *req)
+{
+	return req->direct ? req->direct : req->buf;
+}
+/* Move a direct read's data into buf (before the command may wait: host
+ * memory can be unmapped meanwhile); the transport then copies it out. */
+void fdr_req_undirect(struct fdr_req *req);
+
 /* Ensure req->buf holds len bytes, keeping its contents; NULL on
  * allocation failure (the old buffer stays). */
 uint8_t *fdr_req_buf_reserve(struct fdr_req *req, uint32_t len);

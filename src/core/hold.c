@@ -42,6 +42,7 @@ uint64_t fdr_hold(struct fdr_req *req)
 	struct hold *h;
 	uint64_t t;
 
+	fdr_req_undirect(req);
 	pthread_mutex_lock(&hold_lock);
 	for (h = holds; h; h = h->next)
 		if (h->req == req)

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "core.h"
+#include "transport.h"
 
 #define STATUS_DNR(sct, sc) (NVME_STATUS(sct, sc) | NVME_STATUS_DNR)
 
@@ -102,7 +103,12 @@ static void read_blocks(struct fdr_req *req, void *buf, void (*done)(struct fdr_
 
 static void exec_read(struct fdr_req *req)
 {
-	read_blocks(req, req->buf, read_done);
+	const struct fdr_transport_ops *ops = req->q->ops;
+
+	/* Straight into host memory when the transport can (one copy less). */
+	if (ops->data_direct)
+		req->direct = ops->data_direct(req);
+	read_blocks(req, fdr_req_data(req), read_done);
 }
 
 static void write_done(struct fdr_bdev_io *io, int err)

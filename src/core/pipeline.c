@@ -100,6 +100,7 @@ void fdr_stage_fetch(struct fdr_req *req)
 	req->status = 0;
 	memset(&req->cpl, 0, sizeof(req->cpl));
 	req->data_len = 0;
+	req->direct = NULL;
 	req->xfer = NVME_OPC_XFER_NONE;
 	req->ns = NULL;
 	req->exec = NULL;
@@ -222,6 +223,14 @@ static void writeback_post(struct fdr_req *req)
 		fdr_ctrl_log_error(ctrl, req, req->slba, 0xffff);
 	FDR_RECORD(cpl_slow(req));
 	q->ops->complete(req);
+}
+
+void fdr_req_undirect(struct fdr_req *req)
+{
+	if (!req->direct)
+		return;
+	memcpy(req->buf, req->direct, req->data_len);
+	req->direct = NULL;
 }
 
 uint8_t *fdr_req_buf_reserve(struct fdr_req *req, uint32_t len)

@@ -60,7 +60,7 @@ static __attribute__((noinline)) void record_data(const struct fdr_req *req, uin
 		req_common(ev, req);
 		ev->u.data.offset = off;
 		ev->len = (uint16_t)len;
-		memcpy(ev->u.data.bytes, req->buf + off, len);
+		memcpy(ev->u.data.bytes, fdr_req_data(req) + off, len);
 		fdr_rec_commit(ev);
 	}
 }

@@ -34,6 +34,11 @@ struct fdr_transport_ops {
 	uint16_t (*prep_data)(struct fdr_req *req);
 	/* Bring req->data_len bytes from the host into req->buf. */
 	void (*data_in)(struct fdr_req *req);
+	/* Optional.  A read is executing: where its req->data_len bytes may
+	 * be written in host memory directly, valid until the command waits
+	 * or completes (one contiguous range), or NULL: use req->buf.  The
+	 * core calls fdr_req_undirect() before the command can wait. */
+	uint8_t *(*data_direct)(struct fdr_req *req);
 	/* Post the completion (after the read data, if any and successful). */
 	void (*complete)(struct fdr_req *req);
 	/* Drop the connection of q; it must end in fdr_queue_close(q). */

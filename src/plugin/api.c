@@ -143,7 +143,7 @@ PLUGIN_EXPORT void *plugin_cmd_data(plugin_cmd_t *c, uint32_t *len)
 		return NULL;
 	if (len)
 		*len = req->data_len;
-	return req->buf;
+	return fdr_req_data(req);
 }
 
 PLUGIN_EXPORT uint32_t plugin_cmd_lba_size(plugin_cmd_t *c)

@@ -392,7 +392,7 @@ static int act(struct rule *r, struct fdr_tap_ctx *tc, uint64_t nth, uint64_t no
 		fdr_hold(req);
 		return PLUGIN_HOLD;
 	case RULE_ACT_CORRUPT: {
-		uint32_t first = 0, n = corrupt(r, req->buf, req->data_len, &first);
+		uint32_t first = 0, n = corrupt(r, fdr_req_data(req), req->data_len, &first);
 
 		snprintf(extra, sizeof(extra), ": %u of %u bytes from offset %u", n, req->data_len,
 			 first);

@@ -185,6 +185,13 @@ static void pcie_data_in(struct fdr_req *req)
 	fdr_req_data_in_done(req, pcie_dma_walk(sq->p, req, PCIE_DMA_FROM_HOST));
 }
 
+static uint8_t *pcie_data_direct(struct fdr_req *req)
+{
+	struct pcie_sq *sq = req->q->tctx;
+
+	return sq_current(sq) ? pcie_dma_contig(sq->p, req) : NULL;
+}
+
 static void pcie_complete(struct fdr_req *req)
 {
 	struct pcie_sq *sq = req->q->tctx;
@@ -195,7 +202,8 @@ static void pcie_complete(struct fdr_req *req)
 		fdr_req_release(req);
 		return;
 	}
-	if (req->xfer == NVME_OPC_XFER_FROM_CTRL && req->data_len && !(req->status & 0x7ff)) {
+	if (req->xfer == NVME_OPC_XFER_FROM_CTRL && req->data_len && !(req->status & 0x7ff) &&
+	    !req->direct) {
 		uint16_t st = pcie_dma_walk(p, req, PCIE_DMA_TO_HOST);
 
 		if (st) {
@@ -263,6 +271,7 @@ static const struct fdr_transport_ops pcie_ops = {
 	.name = "pcie",
 	.prep_data = pcie_prep_data,
 	.data_in = pcie_data_in,
+	.data_direct = pcie_data_direct,
 	.complete = pcie_complete,
 	.disconnect = pcie_disconnect,
 	.queue_drained = pcie_queue_drained,

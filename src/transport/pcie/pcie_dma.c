@@ -82,3 +82,25 @@ uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mo
 		return ST_INVALID_FIELD; /* SGLs are not offered */
 	return prp_walk(p, req, mode);
 }
+
+/* req's whole data as one pointer, if its PRPs describe host memory that
+ * is contiguous in the drive's mappings (a 4 KiB read at a page, or
+ * consecutive pages); else NULL. */
+uint8_t *pcie_dma_contig(struct fdr_pcie *p, struct fdr_req *req)
+{
+	uint64_t prp1 = req->cmd.dptr.prp1, prp2 = req->cmd.dptr.prp2;
+	uint32_t len = req->data_len, first;
+	bool write = req->xfer == NVME_OPC_XFER_FROM_CTRL;
+	uint8_t *h;
+
+	if (req->cmd.flags >> 6 || (prp1 & 3) || !len)
+		return NULL;
+	first = PAGE - (uint32_t)(prp1 & (PAGE - 1));
+	if (len <= first)
+		return fdr_vfu_dma(p->srv, prp1, len, write);
+	/* Two pieces: PRP2 must be the page right after PRP1's. */
+	if (len - first > PAGE || (prp2 & (PAGE - 1)) || prp2 != prp1 + first)
+		return NULL;
+	h = fdr_vfu_dma(p->srv, prp1, len, write);
+	return h;
+}

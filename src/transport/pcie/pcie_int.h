@@ -109,6 +109,8 @@ enum pcie_dma_mode { PCIE_DMA_CHECK, PCIE_DMA_FROM_HOST, PCIE_DMA_TO_HOST };
 /* Identify SGLS: which SGLs pcie_dma_walk() takes (0: PRPs only). */
 #define PCIE_DMA_SGLS 0u
 uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode);
+/* The data as one host pointer, if contiguous; else NULL. */
+uint8_t *pcie_dma_contig(struct fdr_pcie *p, struct fdr_req *req);
 
 /* pcie_irq.c */
 /* Entries were posted to cq: interrupt at the end of this loop iteration. */
