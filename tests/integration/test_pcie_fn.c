@@ -36,6 +36,8 @@ static const char *drive_args[] = {
 	"--no-ctl",
 	"--vfio-user", "@TMP@/vfu,pci=00:06.0",
 	"--inject", "opc=read,lba=100-107,status=media",
+	"--inject", "opc=read,lba=200-207,tap=writeback,delay=50ms",
+	"--inject", "opc=read,lba=300-307,corrupt=1:0x01@0",
 	"--plugin", g_plugin,
 	NULL,
 };
@@ -137,6 +139,50 @@ static void test_rule_on_pcie(void **state)
 	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 100, 512, IOVA + RBUF_OFF, 0)),
 			 NVME_SCT_MEDIA_ERROR << 8 | NVME_SC_UNRECOVERED_READ_ERROR);
 	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 108, 512, IOVA + RBUF_OFF, 0)), 0);
+	env_close(&e);
+}
+
+/* Reads land in host memory directly: a rule that corrupts read data
+ * still reaches what the host gets, and one that holds the completion
+ * (delay at writeback) still delivers the right data. */
+static void test_read_data_rules(void **state)
+{
+	uint8_t *w, *r;
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	enable(&e);
+	create_ioq(&e, false, 0);
+	w = e.mem + WBUF_OFF;
+	r = e.mem + RBUF_OFF;
+	for (unsigned i = 0; i < 4096; i++)
+		w[i] = (uint8_t)(i * 7 + 3);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_WRITE, 200, 4096, IOVA + WBUF_OFF, 0)), 0);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_WRITE, 300, 4096, IOVA + WBUF_OFF, 0)), 0);
+	memset(r, 0, 4096);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 200, 4096, IOVA + RBUF_OFF, 0)), 0);
+	assert_memory_equal(r, w, 4096);
+	memset(r, 0, 4096);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 300, 4096, IOVA + RBUF_OFF, 0)), 0);
+	assert_int_equal(r[0], w[0] ^ 1);
+	assert_memory_equal(r + 1, w + 1, 4095);
+	/* The host remaps its memory while the completion is held: the
+	 * data must not be written through the old mapping. */
+	struct nvme_sqe c = { .opc = NVME_IO_READ, .nsid = 1, .cdw10 = 200, .cdw12 = 7 };
+	struct nvme_cqe cqe;
+
+	memset(r, 0, 4096);
+	c.dptr.prp1 = IOVA + RBUF_OFF;
+	submit(&e, &e.sq1, &c, false);
+	usleep(10000);
+	assert_int_equal(fdr_vfu_client_dma_unmap(e.c, IOVA, MEM_SIZE, 0), 0);
+	assert_int_equal(fdr_vfu_client_dma_map(e.c, IOVA, MEM_SIZE, e.memfd, 0,
+						FDR_VFUC_DMA_READ | FDR_VFUC_DMA_WRITE), 0);
+	assert_true(reap(&e, &e.cq1, &cqe, 5000));
+	assert_int_equal(SC_OF(cqe), 0);
+	assert_memory_equal(r, w, 4096);
+	assert_true(itest_drive_alive(&g_drive));
 	env_close(&e);
 }
 
@@ -369,6 +415,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_register_taps),
 		cmocka_unit_test(test_doorbell_tap),
 		cmocka_unit_test(test_rule_on_pcie),
+		cmocka_unit_test(test_read_data_rules),
 		/* MSIX_TAPS_PENDING cmocka_unit_test(test_msix_table_taps), */
 		/* MSIX_TAPS_PENDING cmocka_unit_test(test_interrupt_tap), */
 		cmocka_unit_test(test_flr),
