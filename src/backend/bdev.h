@@ -49,6 +49,7 @@ struct fdr_bdev {
 	const struct fdr_bdev_ops *ops;
 	uint64_t size;    /* bytes */
 	bool volatile_wc; /* has a volatile write cache that Flush empties */
+	bool sync;        /* submit() always calls back before it returns */
 	char desc[128];   /* e.g. "ram 1073741824", "file /var/tmp/x" */
 	void *priv;
 };

@@ -51,6 +51,7 @@ struct fdr_bdev *fdr_bdev_null_create(uint64_t size, char *err, size_t errlen)
 	bdev->ops = &null_ops;
 	bdev->size = size;
 	bdev->volatile_wc = false;
+	bdev->sync = true;
 	snprintf(bdev->desc, sizeof(bdev->desc), "null %" PRIu64, size);
 	return bdev;
 }

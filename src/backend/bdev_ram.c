@@ -251,6 +251,7 @@ struct fdr_bdev *fdr_bdev_ram_create(uint64_t size, char *err, size_t errlen)
 	rb->bdev.ops = &ram_ops;
 	rb->bdev.size = size;
 	rb->bdev.volatile_wc = false;
+	rb->bdev.sync = true;
 	rb->bdev.priv = rb;
 	snprintf(rb->bdev.desc, sizeof(rb->bdev.desc), "ram %" PRIu64, size);
 	return &rb->bdev;

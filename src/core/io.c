@@ -103,11 +103,11 @@ static void read_blocks(struct fdr_req *req, void *buf, void (*done)(struct fdr_
 
 static void exec_read(struct fdr_req *req)
 {
-	const struct fdr_transport_ops *ops = req->q->ops;
-
-	/* Straight into host memory when the transport can (one copy less). */
-	if (ops->data_direct)
-		req->direct = ops->data_direct(req);
+	/* Straight into host memory when the transport can (one copy less);
+	 * only with a backend that finishes before we return, so the data
+	 * is in place before anything can wait (see data_direct). */
+	if (req->q->ops->data_direct && req->ns->bdev->sync)
+		req->direct = req->q->ops->data_direct(req);
 	read_blocks(req, fdr_req_data(req), read_done);
 }
 
@@ -128,7 +128,7 @@ static void exec_write(struct fdr_req *req)
 {
 	/* Writing a block makes it readable again. */
 	fdr_ns_unc_clear(req->ns, req->slba, req->nlb);
-	submit_bio(req, FDR_BDEV_WRITE, req->slba, req->nlb, req->buf, write_done);
+	submit_bio(req, FDR_BDEV_WRITE, req->slba, req->nlb, fdr_req_data(req), write_done);
 }
 
 static void compare_done(struct fdr_bdev_io *io, int err)

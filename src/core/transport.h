@@ -34,10 +34,12 @@ struct fdr_transport_ops {
 	uint16_t (*prep_data)(struct fdr_req *req);
 	/* Bring req->data_len bytes from the host into req->buf. */
 	void (*data_in)(struct fdr_req *req);
-	/* Optional.  A read is executing: where its req->data_len bytes may
-	 * be written in host memory directly, valid until the command waits
-	 * or completes (one contiguous range), or NULL: use req->buf.  The
-	 * core calls fdr_req_undirect() before the command can wait. */
+	/* Optional.  Where the command's req->data_len bytes are in host
+	 * memory, as one contiguous range the controller may access in
+	 * direction req->xfer, or NULL: use req->buf.  Asked for a read as it
+	 * executes and for a write instead of data_in; valid until the
+	 * command waits or completes (the core calls fdr_req_undirect()
+	 * before it can wait, and asks only with synchronous backends). */
 	uint8_t *(*data_direct)(struct fdr_req *req);
 	/* Post the completion (after the read data, if any and successful). */
 	void (*complete)(struct fdr_req *req);

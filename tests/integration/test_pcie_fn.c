@@ -39,6 +39,7 @@ static const char *drive_args[] = {
 	"--inject", "opc=read,lba=100-107,status=media",
 	"--inject", "opc=read,lba=200-207,tap=writeback,delay=50ms",
 	"--inject", "opc=read,lba=300-307,corrupt=1:0x01@0",
+	"--inject", "opc=write,lba=400-407,corrupt=1:0x01@0",
 	"--plugin", g_plugin,
 	NULL,
 };
@@ -166,6 +167,14 @@ static void test_read_data_rules(void **state)
 	assert_memory_equal(r, w, 4096);
 	memset(r, 0, 4096);
 	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 300, 4096, IOVA + RBUF_OFF, 0)), 0);
+	assert_int_equal(r[0], w[0] ^ 1);
+	assert_memory_equal(r + 1, w + 1, 4095);
+	/* A write corrupted on its way to the media: the host's buffer stays
+	 * as it was, the media gets the flipped bit. */
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_WRITE, 400, 4096, IOVA + WBUF_OFF, 0)), 0);
+	assert_int_equal(w[0], 3);
+	memset(r, 0, 4096);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 400, 4096, IOVA + RBUF_OFF, 0)), 0);
 	assert_int_equal(r[0], w[0] ^ 1);
 	assert_memory_equal(r + 1, w + 1, 4095);
 	/* The host unmaps the read buffer while the completion is held: the
