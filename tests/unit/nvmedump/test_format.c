@@ -368,6 +368,26 @@ static struct fdr_rec_event mkreg(uint16_t kind, uint32_t off, uint32_t size, ui
 	return ev;
 }
 
+/* A PCIe access and the line's part after the location */
+struct access {
+	uint16_t kind;
+	uint32_t off, size;
+	uint64_t value;
+	const char *body;
+};
+
+static void expect_accesses(const struct access *t, size_t n)
+{
+	char want[256];
+
+	for (size_t i = 0; i < n; i++) {
+		struct fdr_rec_event ev = mkreg(t[i].kind, t[i].off, t[i].size, t[i].value);
+
+		snprintf(want, sizeof(want), "[586] 1556804537:200909267 00:06.0 %s", t[i].body);
+		expect_line(&ev, want);
+	}
+}
+
 static void test_pci_location(void **state)
 {
 	struct fdr_rec_event ev = mkreg(FDR_REC_REG_WRITE, 0x14, 4, 0x00460001);
@@ -412,12 +432,7 @@ static void test_pci_location(void **state)
 
 static void test_pci_bar0(void **state)
 {
-	static const struct {
-		uint16_t kind;
-		uint32_t off, size;
-		uint64_t value;
-		const char *body;
-	} t[] = {
+	static const struct access t[] = {
 		{FDR_REC_REG_WRITE, 0x1000, 4, 1, "REG 1000 <- 00000001 (SQ 0 Tail Doorbell)"},
 		{FDR_REC_REG_WRITE, 0x1004, 4, 1, "REG 1004 <- 00000001 (CQ 0 Head Doorbell)"},
 		{FDR_REC_REG_WRITE, 0x1010, 4, 0x21, "REG 1010 <- 00000021 (SQ 2 Tail Doorbell)"},
@@ -440,14 +455,7 @@ static void test_pci_bar0(void **state)
 		{FDR_REC_REG_READ, 0x001c, 4, 1, "REG 001c -> 00000001 (CSTS)"},
 		{FDR_REC_REG_READ, 0x0fff, 3, 1, "REG 0fff -> 00000001 (Unknown)"},
 	};
-	char want[256];
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct fdr_rec_event ev = mkreg(t[i].kind, t[i].off, t[i].size, t[i].value);
-
-		snprintf(want, sizeof(want), "[586] 1556804537:200909267 00:06.0 %s", t[i].body);
-		expect_line(&ev, want);
-	}
+	expect_accesses(t, sizeof(t) / sizeof(t[0]));
 }
 
 static void test_pci_bar0_areas(void **state)
@@ -468,12 +476,7 @@ static void test_pci_bar0_areas(void **state)
 
 static void test_cfg(void **state)
 {
-	static const struct {
-		uint16_t kind;
-		uint32_t off, size;
-		uint64_t value;
-		const char *body;
-	} t[] = {
+	static const struct access t[] = {
 		{FDR_REC_CFG_WRITE, 0x04, 2, 0x0006, "CFG 0004 <- 0006 (Command)"},
 		{FDR_REC_CFG_READ, 0x00, 4, 0x00101b36, "CFG 0000 -> 00101b36 (Vendor ID)"},
 		{FDR_REC_CFG_READ, 0x02, 2, 0x0010, "CFG 0002 -> 0010 (Device ID)"},
@@ -500,14 +503,7 @@ static void test_cfg(void **state)
 		{FDR_REC_CFG_READ, 0x100, 4, 0, "CFG 0100 -> 00000000 (Extended Capability Header)"},
 		{FDR_REC_CFG_READ, 0x38, 8, 1, "CFG 0038 -> 0000000000000001 (Unknown)"},
 	};
-	char want[256];
-
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		struct fdr_rec_event ev = mkreg(t[i].kind, t[i].off, t[i].size, t[i].value);
-
-		snprintf(want, sizeof(want), "[586] 1556804537:200909267 00:06.0 %s", t[i].body);
-		expect_line(&ev, want);
-	}
+	expect_accesses(t, sizeof(t) / sizeof(t[0]));
 }
 
 static struct fdr_rec_event mkirq(uint8_t type, uint16_t vector, uint16_t cqid, uint16_t entries,
