@@ -466,11 +466,10 @@ static void put_dma(struct out *o, const struct fdr_rec_event *ev)
 					   "CQ entry"};
 	uint8_t w = ev->u.dma.what;
 
-	/* A queue entry belongs to its queue; the rest to a command. */
+	/* An SQ entry is not a command yet; a CQ entry is a command's
+	 * completion (on its SQ), the rest its data. */
 	if (w == FDR_REC_DMA_SQ)
 		put(o, "DMA SQ=%u", ev->qid);
-	else if (w == FDR_REC_DMA_CQ)
-		put(o, "DMA CQ=%u", ev->qid);
 	else
 		put(o, "DMA SQ=%u CID=%04x", ev->qid, ev->cid);
 	put(o, " ERR %s addr=%llx len=%u", ev->u.dma.write ? "write" : "read",

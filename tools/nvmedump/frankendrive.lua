@@ -1184,10 +1184,8 @@ local function dissect_dma(rec, t)
 	rec:add(t, F.dma_write, DMA + 12, 1, write)
 	rec:add(t, F.dma_what, DMA + 13, 1, what)
 	qid = rec:u16(18)
-	if what == 3 then
+	if what == 3 then -- an SQ entry: no command yet
 		s = string.format("DMA SQ=%d", qid)
-	elseif what == 4 then
-		s = string.format("DMA CQ=%d", qid)
 	else
 		s = string.format("DMA SQ=%d CID=%04x", qid, rec:u16(28))
 	end

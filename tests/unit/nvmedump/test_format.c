@@ -573,9 +573,10 @@ static void test_dma(void **state)
 	ev = mkdma(2, 0, 0xffffffffffffffc0ull, 64, false, FDR_REC_DMA_SQ);
 	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=2 ERR read "
 			 "addr=ffffffffffffffc0 len=64 (SQ entry)");
-	ev = mkdma(3, 0, 0x5000, 16, true, FDR_REC_DMA_CQ);
-	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA CQ=3 ERR write addr=5000 len=16 "
-			 "(CQ entry)");
+	/* a completion's entry: its command's SQ and CID (as pcie.c records it) */
+	ev = mkdma(3, 0x12, 0x5000, 16, true, FDR_REC_DMA_CQ);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=3 CID=0012 ERR write addr=5000 "
+			 "len=16 (CQ entry)");
 	ev = mkdma(1, 2, 0, 1, false, 42);
 	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=1 CID=0002 ERR read addr=0 len=1 "
 			 "(what=42)");
