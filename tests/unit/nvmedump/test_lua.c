@@ -96,6 +96,19 @@ static void emit_pci_access(uint16_t kind, uint32_t offset, uint32_t size, uint6
 	fdr_rec_commit(ev);
 }
 
+/* An MSI-X interrupt for CQ cqid. */
+static void emit_pci_irq(uint16_t cqid, uint16_t vector, uint16_t entries, uint8_t what)
+{
+	struct fdr_rec_event *ev = emit_pci(FDR_REC_IRQ, cqid);
+
+	ev->u.irq.type = FDR_REC_IRQ_MSIX;
+	ev->u.irq.vector = vector;
+	ev->u.irq.cqid = cqid;
+	ev->u.irq.entries = entries;
+	ev->u.irq.what = what;
+	fdr_rec_commit(ev);
+}
+
 /* [10]... a PCIe function's events */
 static void emit_pci_events(void)
 {
@@ -108,17 +121,8 @@ static void emit_pci_events(void)
 	emit_pci_access(FDR_REC_REG_WRITE, 0x203c, 4, 1);
 	emit_pci_access(FDR_REC_CFG_WRITE, 0x04, 2, 0x0006);
 	/* [14] an interrupt, [15] a masked one, [16] a DMA error */
-	ev = emit_pci(FDR_REC_IRQ, 1);
-	ev->u.irq.vector = 1;
-	ev->u.irq.cqid = 1;
-	ev->u.irq.entries = 4;
-	fdr_rec_commit(ev);
-	ev = emit_pci(FDR_REC_IRQ, 2);
-	ev->u.irq.vector = 3;
-	ev->u.irq.cqid = 2;
-	ev->u.irq.entries = 1;
-	ev->u.irq.what = FDR_REC_IRQ_PENDING;
-	fdr_rec_commit(ev);
+	emit_pci_irq(1, 1, 4, FDR_REC_IRQ_SENT);
+	emit_pci_irq(2, 3, 1, FDR_REC_IRQ_PENDING);
 	ev = emit_pci(FDR_REC_DMA_ERR, 1);
 	ev->cid = 3;
 	ev->u.dma.addr = 0x10001000;
