@@ -113,7 +113,7 @@ static struct fdr_rec_event mk(uint16_t kind, uint64_t seq, uint32_t conn, uint1
 
 static size_t make_seed(char **seed)
 {
-	struct fdr_rec_event ev[10];
+	struct fdr_rec_event ev[14];
 	char line[NVMEDUMP_LINE_MAX];
 	size_t len = 0;
 	FILE *f = open_memstream(seed, &len);
@@ -148,6 +148,18 @@ static size_t make_seed(char **seed)
 	ev[n] = mk(FDR_REC_ACTION, 7, 1, 1);
 	strcpy(ev[n++].u.action.who, "rule 1");
 	ev[n++] = mk(FDR_REC_DISCONNECT, 8, 1, 0);
+	/* a PCIe function (00:06.0): a Read, its completion, an interrupt */
+	ev[n] = mk(FDR_REC_CMD, 9, FDR_REC_PCI_CONN(1, 0x30), 1);
+	ev[n].xport = FDR_REC_XPORT_PCIE;
+	ev[n].cid = 7;
+	ev[n].u.cmd.sqe.opc = NVME_IO_READ;
+	ev[n++].u.cmd.sqe.cid = 7;
+	ev[n] = mk(FDR_REC_CPL, 10, FDR_REC_PCI_CONN(1, 0x30), 1);
+	ev[n].xport = FDR_REC_XPORT_PCIE;
+	ev[n++].u.cpl.cqe.cid = 7;
+	ev[n] = mk(FDR_REC_IRQ, 11, FDR_REC_PCI_CONN(1, 0x30), 1);
+	ev[n].xport = FDR_REC_XPORT_PCIE;
+	ev[n++].u.irq.cqid = 1;
 	for (unsigned i = 0; i < n; i++) {
 		nvmedump_format(&ev[i], line, sizeof(line));
 		if (nvmedump_pcapng_write_event(w, &ev[i], line) != 0)

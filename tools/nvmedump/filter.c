@@ -16,6 +16,8 @@
 #include <frankendrive/names.h>
 #include <frankendrive/nvme.h>
 
+#include "format.h"
+
 #define MAX_DEPTH 64
 #define WORD_MAX 128
 
@@ -34,6 +36,9 @@ enum node_type {
 	N_LBA,
 	N_LATENCY,
 	N_KIND,
+	N_XPORT,    /* pci [BB:DD.F], tcp */
+	N_DOORBELL, /* a PCIe doorbell access */
+	N_VECTOR,   /* an MSI-X vector's interrupt or table entry */
 };
 
 enum cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
@@ -59,6 +64,11 @@ struct nvmedump_filter {
 			uint64_t ns;
 		} lat;
 		uint32_t kinds; /* bit (1 << enum fdr_rec_kind) */
+		struct {
+			uint8_t xport;
+			bool any; /* no PCI address given */
+			uint16_t bdf;
+		} xport;
 	} u;
 };
 
@@ -342,7 +352,78 @@ static const struct {
 	{"action", 1u << FDR_REC_ACTION},
 	{"act", 1u << FDR_REC_ACTION},
 	{"data", 1u << FDR_REC_DATA},
+	{"cfg", 1u << FDR_REC_CFG_READ | 1u << FDR_REC_CFG_WRITE},
+	{"cfg-read", 1u << FDR_REC_CFG_READ},
+	{"cfg-write", 1u << FDR_REC_CFG_WRITE},
+	{"irq", 1u << FDR_REC_IRQ},
+	{"dma", 1u << FDR_REC_DMA_ERR},
+	{"dma-err", 1u << FDR_REC_DMA_ERR},
 };
+
+/* "kind doorbell" is a kind of REG event: its own node. */
+static void parse_kind(struct parser *p, struct nvmedump_filter *n)
+{
+	if (p->t.type == T_WORD && !strcasecmp(p->t.text, "doorbell")) {
+		n->type = N_DOORBELL;
+		next(p);
+		return;
+	}
+	for (size_t i = 0; p->t.type == T_WORD && i < sizeof(kind_names) / sizeof(kind_names[0]);
+	     i++) {
+		if (!strcasecmp(p->t.text, kind_names[i].name)) {
+			n->u.kinds = kind_names[i].kinds;
+			next(p);
+			return;
+		}
+	}
+	fail(p, p->t.pos,
+	     "expected cmd, cpl, pdu, pdu-rx, pdu-tx, reg, reg-read, reg-write, aen, conn, "
+	     "connect, disconnect, action, data, cfg, cfg-read, cfg-write, irq, dma or doorbell "
+	     "after 'kind', got %s",
+	     p->t.type == T_WORD ? p->t.text : tok_desc(&p->t));
+}
+
+/* Up to max hex digits at *s, moving past them: the value, or -1. */
+static int hex_field(const char **s, int max)
+{
+	int v = 0, n = 0;
+
+	for (; n < max && isxdigit((unsigned char)**s); n++, (*s)++)
+		v = v * 16 + (isdigit((unsigned char)**s) ? **s - '0'
+							 : tolower((unsigned char)**s) - 'a' + 10);
+	return n ? v : -1;
+}
+
+/* "BB:DD.F" (hex, as lspci writes it) into bus << 8 | dev << 3 | fn. */
+static bool parse_bdf(const char *s, uint16_t *bdf)
+{
+	int bus = hex_field(&s, 2), dev, fn;
+
+	if (bus < 0 || *s++ != ':')
+		return false;
+	dev = hex_field(&s, 2);
+	if (dev < 0 || dev > 0x1f || *s++ != '.')
+		return false;
+	fn = hex_field(&s, 1);
+	if (fn < 0 || fn > 7 || *s != '\0')
+		return false;
+	*bdf = (uint16_t)(bus << 8 | dev << 3 | fn);
+	return true;
+}
+
+/* "pci" may be followed by a PCI address: a word with a colon. */
+static void parse_pci(struct parser *p, struct nvmedump_filter *n)
+{
+	if (p->t.type != T_WORD || !strchr(p->t.text, ':'))
+		return;
+	if (!parse_bdf(p->t.text, &n->u.xport.bdf)) {
+		fail(p, p->t.pos, "bad PCI address '%s' after 'pci' (BB:DD.F in hex, e.g. 00:06.0)",
+		     p->t.text);
+		return;
+	}
+	n->u.xport.any = false;
+	next(p);
+}
 
 static void parse_opc(struct parser *p, struct nvmedump_filter *n)
 {
@@ -493,6 +574,16 @@ static struct nvmedump_filter *parse_pred(struct parser *p)
 		n = node(p, N_LATENCY);
 	else if (IS("kind"))
 		n = node(p, N_KIND);
+	else if (IS("pci") || IS("tcp") || IS("fabrics")) {
+		n = node(p, N_XPORT);
+		if (n) {
+			n->u.xport.xport = IS("pci") ? FDR_REC_XPORT_PCIE : FDR_REC_XPORT_FABRICS;
+			n->u.xport.any = true;
+		}
+	} else if (IS("doorbell"))
+		n = node(p, N_DOORBELL);
+	else if (IS("vector"))
+		n = node(p, N_VECTOR);
 	else {
 		fail(p, t.pos, "unknown filter primitive '%s'", t.text);
 		return NULL;
@@ -523,26 +614,17 @@ static struct nvmedump_filter *parse_pred(struct parser *p)
 	case N_LATENCY:
 		parse_latency(p, n);
 		break;
-	case N_KIND: {
-		size_t i;
-
-		if (p->t.type == T_WORD) {
-			for (i = 0; i < sizeof(kind_names) / sizeof(kind_names[0]); i++) {
-				if (!strcasecmp(p->t.text, kind_names[i].name)) {
-					n->u.kinds = kind_names[i].kinds;
-					next(p);
-					break;
-				}
-			}
-			if (n->u.kinds)
-				break;
-		}
-		fail(p, p->t.pos,
-		     "expected cmd, cpl, pdu, pdu-rx, pdu-tx, reg, reg-read, reg-write, aen, conn, "
-		     "connect, disconnect, action or data after 'kind', got %s",
-		     p->t.type == T_WORD ? p->t.text : tok_desc(&p->t));
+	case N_KIND:
+		parse_kind(p, n);
 		break;
-	}
+	case N_XPORT:
+		if (n->u.xport.xport == FDR_REC_XPORT_PCIE)
+			parse_pci(p, n);
+		break;
+	case N_VECTOR:
+		if (arg_number(p, t.text, 2047, &v)) /* the MSI-X table's largest */
+			n->u.num = v;
+		break;
 	default:
 		break;
 	}
@@ -680,6 +762,9 @@ char *nvmedump_filter_join(int argc, char *const argv[])
 /* ---- Evaluation ---- */
 
 #define CMD_KINDS (1u << FDR_REC_CMD | 1u << FDR_REC_CPL | 1u << FDR_REC_ACTION | 1u << FDR_REC_DATA)
+/* and those of a PCIe queue that belong to no command */
+#define QUEUE_KINDS (CMD_KINDS | 1u << FDR_REC_IRQ | 1u << FDR_REC_DMA_ERR)
+#define REG_KINDS (1u << FDR_REC_REG_READ | 1u << FDR_REC_REG_WRITE)
 
 static bool has(const struct fdr_rec_event *ev, uint32_t kinds)
 {
@@ -703,6 +788,40 @@ static bool compare(enum cmp c, uint64_t a, uint64_t b)
 		return a >= b;
 	}
 	return false;
+}
+
+/* Where a PCIe function's BAR0 access lies (NVMEDUMP_BAR0_BEYOND for
+ * every other event), and its doorbell's queue or MSI-X vector. */
+static enum nvmedump_bar0 bar0_of(const struct fdr_rec_event *ev, uint32_t *index)
+{
+	*index = 0;
+	if (!has(ev, REG_KINDS) || ev->xport != FDR_REC_XPORT_PCIE)
+		return NVMEDUMP_BAR0_BEYOND;
+	return nvmedump_bar0(ev->u.reg.offset, index);
+}
+
+static bool is_doorbell(enum nvmedump_bar0 a)
+{
+	return a == NVMEDUMP_BAR0_SQ_DB || a == NVMEDUMP_BAR0_CQ_DB;
+}
+
+static bool match_qid(const struct nvmedump_filter *f, const struct fdr_rec_event *ev)
+{
+	uint32_t idx;
+
+	if (is_doorbell(bar0_of(ev, &idx)))
+		return idx == f->u.num;
+	return has(ev, QUEUE_KINDS | 1u << FDR_REC_PDU_RX | 1u << FDR_REC_PDU_TX) &&
+	       ev->qid == f->u.num;
+}
+
+static bool match_vector(const struct nvmedump_filter *f, const struct fdr_rec_event *ev)
+{
+	uint32_t idx;
+
+	if (ev->kind == FDR_REC_IRQ)
+		return ev->u.irq.type == FDR_REC_IRQ_MSIX && ev->u.irq.vector == f->u.num;
+	return bar0_of(ev, &idx) == NVMEDUMP_BAR0_MSIX && idx == f->u.num;
 }
 
 static bool match_opc(const struct nvmedump_filter *f, const struct fdr_rec_event *ev)
@@ -752,8 +871,7 @@ bool nvmedump_filter_match(const struct nvmedump_filter *f, const struct fdr_rec
 	case N_NOT:
 		return !nvmedump_filter_match(f->l, ev);
 	case N_QID:
-		return has(ev, CMD_KINDS | 1u << FDR_REC_PDU_RX | 1u << FDR_REC_PDU_TX) &&
-		       ev->qid == f->u.num;
+		return match_qid(f, ev);
 	case N_NS:
 		return ev->kind == FDR_REC_CMD && ev->u.cmd.sqe.opc != NVME_ADM_FABRICS &&
 		       ev->u.cmd.sqe.nsid == f->u.num;
@@ -762,9 +880,9 @@ bool nvmedump_filter_match(const struct nvmedump_filter *f, const struct fdr_rec
 	case N_OPC:
 		return match_opc(f, ev);
 	case N_ADMIN:
-		return has(ev, CMD_KINDS) && ev->admin;
+		return has(ev, QUEUE_KINDS) && ev->admin;
 	case N_IO:
-		return has(ev, CMD_KINDS) && !ev->admin;
+		return has(ev, QUEUE_KINDS) && !ev->admin;
 	case N_STATUS: {
 		uint16_t sts;
 
@@ -779,6 +897,16 @@ bool nvmedump_filter_match(const struct nvmedump_filter *f, const struct fdr_rec
 		return ev->kind == FDR_REC_CPL && compare(f->u.lat.cmp, ev->u.cpl.latency_ns, f->u.lat.ns);
 	case N_KIND:
 		return has(ev, f->u.kinds);
+	case N_XPORT:
+		return ev->xport == f->u.xport.xport &&
+		       (f->u.xport.any || FDR_REC_PCI_BDF(ev->conn) == f->u.xport.bdf);
+	case N_DOORBELL: {
+		uint32_t idx;
+
+		return is_doorbell(bar0_of(ev, &idx));
+	}
+	case N_VECTOR:
+		return match_vector(f, ev);
 	}
 	return false;
 }

@@ -11,14 +11,21 @@
  *            | "status" [ ("==" | "!=") N ]
  *            | "lba" A [ "-" B ]
  *            | "latency" ("<" | "<=" | ">" | ">=" | "==" | "!=") DURATION
- *            | "kind" KIND
+ *            | "kind" KIND       (KIND "doorbell": as "doorbell")
+ *            | "pci" [ BB:DD.F ] | "tcp" | "fabrics"
+ *            | "doorbell"
+ *            | "vector" N
  *
  * "not" binds tightest, then "and", then "or".  Numbers are decimal or 0x
  * hex; durations need a unit (ns, us, ms, s) and may have a fraction
  * ("1.5ms").  A word may be quoted ('get log page').  A predicate about a
  * field an event does not have is false for that event (so "ns 1" never
  * matches a CPL, which does not record the namespace, and "not status"
- * matches every event that is not a CPL).  docs/nvmedump.1 has the details.
+ * matches every event that is not a CPL).  "pci" and "tcp" select by the
+ * event's transport (pci with an address, one PCIe function); "qid N" also
+ * takes a PCIe function's interrupts and DMA errors (by their queue) and
+ * doorbell accesses (by the doorbell's queue), "vector N" its MSI-X
+ * interrupts and table entries.  docs/nvmedump.1 has the details.
  */
 #ifndef NVMEDUMP_FILTER_H
 #define NVMEDUMP_FILTER_H
@@ -32,7 +39,7 @@ struct nvmedump_filter;
 
 struct nvmedump_filter_err {
 	size_t pos;     /* byte offset into the expression (0-based) */
-	char msg[160];  /* without the position */
+	char msg[256];  /* without the position */
 };
 
 /*

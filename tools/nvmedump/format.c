@@ -14,6 +14,8 @@
 #include <frankendrive/nvme.h>
 #include <frankendrive/nvme_tcp.h>
 
+#include "transport/pcie/pcie.h"
+
 /* An snprintf that appends and keeps counting after the buffer is full. */
 struct out {
 	char *buf;
@@ -238,17 +240,258 @@ static void put_pdu(struct out *o, const struct fdr_rec_event *ev)
 	}
 }
 
+/* A value as wide as its access (1, 2, 4 or 8 bytes; 4 otherwise). */
+static void put_sized(struct out *o, uint32_t size, uint64_t v)
+{
+	switch (size) {
+	case 1:
+		put(o, "%02x", (unsigned)(v & 0xff));
+		break;
+	case 2:
+		put(o, "%04x", (unsigned)(v & 0xffff));
+		break;
+	case 8:
+		put(o, "%016llx", (unsigned long long)v);
+		break;
+	default:
+		put(o, "%08x", (uint32_t)v);
+		break;
+	}
+}
+
+size_t nvmedump_format_pci(uint32_t conn, char *buf, size_t len)
+{
+	uint16_t bdf = FDR_REC_PCI_BDF(conn);
+	int n = snprintf(buf, len, "%02x:%02x.%x", bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static void put_pci(struct out *o, uint32_t conn)
+{
+	char b[16];
+
+	nvmedump_format_pci(conn, b, sizeof(b));
+	put(o, "%s", b);
+}
+
+/* Doorbells are 4 bytes apart (CAP.DSTRD 0), an MSI-X table entry 16. */
+enum nvmedump_bar0 nvmedump_bar0(uint32_t offset, uint32_t *index)
+{
+	*index = 0;
+	if (offset < FDR_PCIE_DB_OFFSET)
+		return NVMEDUMP_BAR0_REG;
+	if (offset < FDR_PCIE_MSIX_TABLE) {
+		uint32_t i = (offset - FDR_PCIE_DB_OFFSET) / 4;
+
+		*index = i / 2;
+		return i % 2 ? NVMEDUMP_BAR0_CQ_DB : NVMEDUMP_BAR0_SQ_DB;
+	}
+	if (offset < FDR_PCIE_MSIX_PBA) {
+		*index = (offset - FDR_PCIE_MSIX_TABLE) / 16;
+		return NVMEDUMP_BAR0_MSIX;
+	}
+	return offset < FDR_PCIE_BAR0_SIZE ? NVMEDUMP_BAR0_PBA : NVMEDUMP_BAR0_BEYOND;
+}
+
+/* A BAR0 offset's name; an access that starts inside a register adds
+ * "+N", N bytes into it. */
+static void put_bar0_name(struct out *o, uint32_t off)
+{
+	static const char *const msix[] = {"Message Address", "Message Upper Address",
+					   "Message Data", "Vector Control"};
+	uint32_t idx, within = off & 3;
+
+	switch (nvmedump_bar0(off, &idx)) {
+	case NVMEDUMP_BAR0_REG:
+		put(o, "%s", nvme_reg_name(off));
+		return;
+	case NVMEDUMP_BAR0_SQ_DB:
+		put(o, "SQ %u Tail Doorbell", idx);
+		break;
+	case NVMEDUMP_BAR0_CQ_DB:
+		put(o, "CQ %u Head Doorbell", idx);
+		break;
+	case NVMEDUMP_BAR0_MSIX:
+		put(o, "MSI-X %u %s", idx, msix[(off >> 2) & 3]);
+		break;
+	case NVMEDUMP_BAR0_PBA:
+		put(o, "MSI-X PBA");
+		within = off - FDR_PCIE_MSIX_PBA;
+		break;
+	case NVMEDUMP_BAR0_BEYOND:
+		put(o, "Unknown");
+		return;
+	}
+	if (within)
+		put(o, " +%u", within);
+}
+
 static void put_reg(struct out *o, const struct fdr_rec_event *ev)
 {
 	uint32_t off = ev->u.reg.offset;
-	const char *name = nvme_reg_name(off);
+	bool pci = ev->xport == FDR_REC_XPORT_PCIE;
+	/* NVMe/TCP properties are 4 or 8 bytes; PCIe accesses any width */
+	uint32_t size = pci || ev->u.reg.size == 8 ? ev->u.reg.size : 4;
 
 	put(o, "REG %04x %s ", off, ev->kind == FDR_REC_REG_WRITE ? "<-" : "->");
-	if (ev->u.reg.size == 8)
-		put(o, "%016llx", (unsigned long long)ev->u.reg.value);
+	put_sized(o, size, ev->u.reg.value);
+	put(o, " (");
+	if (pci)
+		put_bar0_name(o, off);
 	else
-		put(o, "%08x", (uint32_t)ev->u.reg.value);
-	put(o, " (%s)", name);
+		put(o, "%s", nvme_reg_name(off));
+	put(o, ")");
+}
+
+/* Config space: the type 0 header and the capabilities at the offsets
+ * pcie_cfg.c puts them (PM, MSI-X, PCI Express version 2). */
+static const struct cfg_reg {
+	uint16_t off;
+	uint8_t len;
+	const char *name;
+} cfg_regs[] = {
+	{0x00, 2, "Vendor ID"},
+	{0x02, 2, "Device ID"},
+	{0x04, 2, "Command"},
+	{0x06, 2, "Status"},
+	{0x08, 1, "Revision ID"},
+	{0x09, 1, "Programming Interface"},
+	{0x0a, 1, "Subclass"},
+	{0x0b, 1, "Class Code"},
+	{0x0c, 1, "Cache Line Size"},
+	{0x0d, 1, "Latency Timer"},
+	{0x0e, 1, "Header Type"},
+	{0x0f, 1, "BIST"},
+	{0x10, 4, "BAR0"},
+	{0x14, 4, "BAR0 Upper"}, /* BAR0 is 64-bit */
+	{0x18, 4, "BAR2"},
+	{0x1c, 4, "BAR3"},
+	{0x20, 4, "BAR4"},
+	{0x24, 4, "BAR5"},
+	{0x28, 4, "CardBus CIS Pointer"},
+	{0x2c, 2, "Subsystem Vendor ID"},
+	{0x2e, 2, "Subsystem ID"},
+	{0x30, 4, "Expansion ROM"},
+	{0x34, 1, "Capabilities Pointer"},
+	{0x3c, 1, "Interrupt Line"},
+	{0x3d, 1, "Interrupt Pin"},
+	{0x3e, 1, "Min Grant"},
+	{0x3f, 1, "Max Latency"},
+	{FDR_PCIE_CAP_PM + 0x0, 1, "PM Capability ID"},
+	{FDR_PCIE_CAP_PM + 0x1, 1, "PM Next Pointer"},
+	{FDR_PCIE_CAP_PM + 0x2, 2, "PMC"},
+	{FDR_PCIE_CAP_PM + 0x4, 2, "PMCSR"},
+	{FDR_PCIE_CAP_PM + 0x6, 1, "PMCSR_BSE"},
+	{FDR_PCIE_CAP_PM + 0x7, 1, "PM Data"},
+	{FDR_PCIE_CAP_MSIX + 0x0, 1, "MSI-X Capability ID"},
+	{FDR_PCIE_CAP_MSIX + 0x1, 1, "MSI-X Next Pointer"},
+	{FDR_PCIE_CAP_MSIX + 0x2, 2, "MSI-X Message Control"},
+	{FDR_PCIE_CAP_MSIX + 0x4, 4, "MSI-X Table Offset"},
+	{FDR_PCIE_CAP_MSIX + 0x8, 4, "MSI-X PBA Offset"},
+	{FDR_PCIE_CAP_EXP + 0x00, 1, "PCIe Capability ID"},
+	{FDR_PCIE_CAP_EXP + 0x01, 1, "PCIe Next Pointer"},
+	{FDR_PCIE_CAP_EXP + 0x02, 2, "PCIe Capabilities"},
+	{FDR_PCIE_CAP_EXP + 0x04, 4, "Device Capabilities"},
+	{FDR_PCIE_CAP_EXP + 0x08, 2, "Device Control"},
+	{FDR_PCIE_CAP_EXP + 0x0a, 2, "Device Status"},
+	{FDR_PCIE_CAP_EXP + 0x0c, 4, "Link Capabilities"},
+	{FDR_PCIE_CAP_EXP + 0x10, 2, "Link Control"},
+	{FDR_PCIE_CAP_EXP + 0x12, 2, "Link Status"},
+	{FDR_PCIE_CAP_EXP + 0x14, 4, "Slot Capabilities"},
+	{FDR_PCIE_CAP_EXP + 0x18, 2, "Slot Control"},
+	{FDR_PCIE_CAP_EXP + 0x1a, 2, "Slot Status"},
+	{FDR_PCIE_CAP_EXP + 0x1c, 2, "Root Control"},
+	{FDR_PCIE_CAP_EXP + 0x1e, 2, "Root Capabilities"},
+	{FDR_PCIE_CAP_EXP + 0x20, 4, "Root Status"},
+	{FDR_PCIE_CAP_EXP + 0x24, 4, "Device Capabilities 2"},
+	{FDR_PCIE_CAP_EXP + 0x28, 2, "Device Control 2"},
+	{FDR_PCIE_CAP_EXP + 0x2a, 2, "Device Status 2"},
+	{FDR_PCIE_CAP_EXP + 0x2c, 4, "Link Capabilities 2"},
+	{FDR_PCIE_CAP_EXP + 0x30, 2, "Link Control 2"},
+	{FDR_PCIE_CAP_EXP + 0x32, 2, "Link Status 2"},
+	{FDR_PCIE_CAP_EXP + 0x34, 4, "Slot Capabilities 2"},
+	{FDR_PCIE_CAP_EXP + 0x38, 2, "Slot Control 2"},
+	{FDR_PCIE_CAP_EXP + 0x3a, 2, "Slot Status 2"},
+	{0x100, 4, "Extended Capability Header"},
+};
+
+static void put_cfg_name(struct out *o, uint32_t off)
+{
+	for (size_t i = 0; i < sizeof(cfg_regs) / sizeof(cfg_regs[0]); i++) {
+		const struct cfg_reg *r = &cfg_regs[i];
+
+		if (off >= r->off && off < (uint32_t)r->off + r->len) {
+			put(o, "%s", r->name);
+			if (off != r->off)
+				put(o, " +%u", off - r->off);
+			return;
+		}
+	}
+	put(o, "Unknown");
+}
+
+static void put_cfg(struct out *o, const struct fdr_rec_event *ev)
+{
+	put(o, "CFG %04x %s ", ev->u.reg.offset, ev->kind == FDR_REC_CFG_WRITE ? "<-" : "->");
+	put_sized(o, ev->u.reg.size, ev->u.reg.value);
+	put(o, " (");
+	put_cfg_name(o, ev->u.reg.offset);
+	put(o, ")");
+}
+
+static void put_irq(struct out *o, const struct fdr_rec_event *ev)
+{
+	static const char *const what[] = {"sent", "pending (masked)", "dropped", "deassert"};
+	uint8_t w = ev->u.irq.what;
+
+	if (ev->u.irq.type == FDR_REC_IRQ_MSIX)
+		put(o, "IRQ MSI-X vector=%u", ev->u.irq.vector);
+	else if (ev->u.irq.type == FDR_REC_IRQ_INTX)
+		put(o, "IRQ INTx");
+	else
+		put(o, "IRQ type=%u vector=%u", ev->u.irq.type, ev->u.irq.vector);
+	put(o, " CQ=%u", ev->u.irq.cqid);
+	if (w != FDR_REC_IRQ_DEASSERT) /* releasing the level covers no entries */
+		put(o, " entries=%u", ev->u.irq.entries);
+	if (w < sizeof(what) / sizeof(what[0]))
+		put(o, " %s", what[w]);
+	else
+		put(o, " what=%u", w);
+}
+
+static void put_dma(struct out *o, const struct fdr_rec_event *ev)
+{
+	static const char *const what[] = {"data", "PRP list", "SGL segment", "SQ entry",
+					   "CQ entry"};
+	uint8_t w = ev->u.dma.what;
+
+	/* An SQ entry is not a command yet; a CQ entry is a command's
+	 * completion (on its SQ), the rest its data. */
+	if (w == FDR_REC_DMA_SQ)
+		put(o, "DMA SQ=%u", ev->qid);
+	else
+		put(o, "DMA SQ=%u CID=%04x", ev->qid, ev->cid);
+	put(o, " ERR %s addr=%llx len=%u", ev->u.dma.write ? "write" : "read",
+	    (unsigned long long)ev->u.dma.addr, ev->u.dma.len);
+	if (w < sizeof(what) / sizeof(what[0]))
+		put(o, " (%s)", what[w]);
+	else
+		put(o, " (what=%u)", w);
+}
+
+static void put_conn(struct out *o, const struct fdr_rec_event *ev)
+{
+	size_t tlen = ev->len < sizeof(ev->u.text) ? ev->len : sizeof(ev->u.text);
+
+	put(o, "%s ", ev->kind == FDR_REC_CONNECT ? "CONN" : "DISC");
+	if (ev->xport == FDR_REC_XPORT_PCIE) {
+		put_pci(o, ev->conn);
+		put(o, " gen=%u ", ev->conn >> 16);
+	} else {
+		put(o, "conn=%u ", ev->conn);
+	}
+	put_text(o, ev->u.text, tlen);
 }
 
 static void put_aen(struct out *o, const struct fdr_rec_event *ev)
@@ -286,7 +529,6 @@ static void put_data(struct out *o, const struct fdr_rec_event *ev)
 size_t nvmedump_format_body(const struct fdr_rec_event *ev, char *buf, size_t len)
 {
 	struct out o = {buf, len, 0};
-	size_t tlen = ev->len < sizeof(ev->u.text) ? ev->len : sizeof(ev->u.text);
 
 	if (len > 0)
 		buf[0] = '\0';
@@ -310,14 +552,23 @@ size_t nvmedump_format_body(const struct fdr_rec_event *ev, char *buf, size_t le
 		break;
 	case FDR_REC_CONNECT:
 	case FDR_REC_DISCONNECT:
-		put(&o, "%s conn=%u ", ev->kind == FDR_REC_CONNECT ? "CONN" : "DISC", ev->conn);
-		put_text(&o, ev->u.text, tlen);
+		put_conn(&o, ev);
 		break;
 	case FDR_REC_ACTION:
 		put_action(&o, ev);
 		break;
 	case FDR_REC_DATA:
 		put_data(&o, ev);
+		break;
+	case FDR_REC_CFG_READ:
+	case FDR_REC_CFG_WRITE:
+		put_cfg(&o, ev);
+		break;
+	case FDR_REC_IRQ:
+		put_irq(&o, ev);
+		break;
+	case FDR_REC_DMA_ERR:
+		put_dma(&o, ev);
 		break;
 	default:
 		put(&o, "KIND%u len=%u", ev->kind, ev->len);
@@ -335,10 +586,13 @@ size_t nvmedump_format(const struct fdr_rec_event *ev, char *buf, size_t len)
 		buf[0] = '\0';
 	put(&o, "[%llu] %llu:%09llu ", idx, (unsigned long long)(ev->wall_ns / 1000000000ull),
 	    (unsigned long long)(ev->wall_ns % 1000000000ull));
-	if (ev->cntlid == 0 || ev->cntlid == 0xffff)
-		put(&o, "- ");
+	if (ev->xport == FDR_REC_XPORT_PCIE)
+		put_pci(&o, ev->conn);
+	else if (ev->cntlid == 0 || ev->cntlid == 0xffff)
+		put(&o, "-");
 	else
-		put(&o, "ctrl%u ", ev->cntlid);
+		put(&o, "ctrl%u", ev->cntlid);
+	put(&o, " ");
 	size_t head = o.pos;
 	size_t body = nvmedump_format_body(ev, o.pos < len ? buf + o.pos : NULL,
 					   o.pos < len ? len - o.pos : 0);

@@ -6,9 +6,10 @@
  *
  * index is the event's sequence number (seq - 1), sec:nsec its
  * CLOCK_REALTIME time, dev "ctrlN" (the controller ID) or "-" when the
- * event belongs to no controller (cntlid 0 or FFFFh).  docs/nvmedump.1
- * lists the fields of every KIND.  The output is meant to stay stable:
- * scripts grep it.
+ * event belongs to no controller (cntlid 0 or FFFFh); for an event of a
+ * PCIe function (xport FDR_REC_XPORT_PCIE) dev is its PCI address,
+ * "BB:DD.F" as lspci writes it.  docs/nvmedump.1 lists the fields of every
+ * KIND.  The output is meant to stay stable: scripts grep it.
  */
 #ifndef NVMEDUMP_FORMAT_H
 #define NVMEDUMP_FORMAT_H
@@ -30,6 +31,20 @@ size_t nvmedump_format(const struct fdr_rec_event *ev, char *buf, size_t len);
 
 /* Just the decoded part, without "[index] sec:nsec dev ". */
 size_t nvmedump_format_body(const struct fdr_rec_event *ev, char *buf, size_t len);
+
+/* The PCI address in a PCIe function's conn, "00:06.0". */
+size_t nvmedump_format_pci(uint32_t conn, char *buf, size_t len);
+
+/* What lies at an offset of a PCIe function's BAR0 (recorder.h). */
+enum nvmedump_bar0 {
+	NVMEDUMP_BAR0_REG,     /* a controller register */
+	NVMEDUMP_BAR0_SQ_DB,   /* SQ y Tail Doorbell, y the index */
+	NVMEDUMP_BAR0_CQ_DB,   /* CQ y Head Doorbell */
+	NVMEDUMP_BAR0_MSIX,    /* an MSI-X table entry, the vector the index */
+	NVMEDUMP_BAR0_PBA,     /* the MSI-X Pending Bit Array */
+	NVMEDUMP_BAR0_BEYOND,  /* past the end of BAR0 */
+};
+enum nvmedump_bar0 nvmedump_bar0(uint32_t offset, uint32_t *index);
 
 /* A latency as the CPL lines show it: "850ns", "12.3us", "4.56ms",
  * "1.234s" (truncated, not rounded). */

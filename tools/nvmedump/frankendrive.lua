@@ -14,6 +14,8 @@
 -- those nvmedump sends as NVMe/TCP, and kinds it does not know ("kind N",
 -- the raw bytes).  The Info column follows nvmedump's text (format.c); for
 -- register accesses it decodes the register ("CC write: EN=1 CSS=0 ...").
+-- Events of a PCIe function (xport 1) carry its PCI address in conn; their
+-- register offsets are BAR0's (doorbells, MSI-X table, PBA).
 --
 -- Use: tshark -X lua_script:frankendrive.lua -r capture.pcapng
 --      or copy it to ~/.local/lib/wireshark/plugins/ (see docs/recorder.md).
@@ -474,17 +476,92 @@ local function reg_name(offset)
 	return reg_names[offset] or "Unknown"
 end
 
+-- A PCIe function's BAR0 (src/transport/pcie/pcie.h): registers, doorbells
+-- from 1000h, the MSI-X table from 2000h (16 bytes a vector), the PBA from
+-- 3000h, 4000h bytes in all.  The name, and the MSI-X vector if it is one.
+local msix_fields = { [0] = "Message Address", "Message Upper Address", "Message Data", "Vector Control" }
+
+local function plus(name, within)
+	return within ~= 0 and string.format("%s +%d", name, within) or name
+end
+
+local function bar0_name(offset)
+	if offset < 0x1000 then
+		return reg_names[offset] or "Unknown"
+	elseif offset < 0x2000 then
+		return (doorbell(offset))
+	elseif offset < 0x3000 then
+		local rel = offset - 0x2000
+		local vector = math.floor(rel / 16)
+		local name = string.format("MSI-X %d %s", vector, msix_fields[math.floor(rel % 16 / 4)])
+		return plus(name, rel % 4), vector
+	elseif offset < 0x4000 then
+		return plus("MSI-X PBA", offset - 0x3000)
+	end
+	return "Unknown"
+end
+
+-- Config space names (format.c's cfg_regs): the type 0 header and the
+-- capabilities where pcie_cfg.c puts them: PM 40h, MSI-X 50h, PCIe 60h.
+local cfg_regs = {
+	{0x00, 2, "Vendor ID"}, {0x02, 2, "Device ID"}, {0x04, 2, "Command"}, {0x06, 2, "Status"},
+	{0x08, 1, "Revision ID"}, {0x09, 1, "Programming Interface"}, {0x0a, 1, "Subclass"},
+	{0x0b, 1, "Class Code"}, {0x0c, 1, "Cache Line Size"}, {0x0d, 1, "Latency Timer"},
+	{0x0e, 1, "Header Type"}, {0x0f, 1, "BIST"}, {0x10, 4, "BAR0"}, {0x14, 4, "BAR0 Upper"},
+	{0x18, 4, "BAR2"}, {0x1c, 4, "BAR3"}, {0x20, 4, "BAR4"}, {0x24, 4, "BAR5"},
+	{0x28, 4, "CardBus CIS Pointer"}, {0x2c, 2, "Subsystem Vendor ID"}, {0x2e, 2, "Subsystem ID"},
+	{0x30, 4, "Expansion ROM"}, {0x34, 1, "Capabilities Pointer"}, {0x3c, 1, "Interrupt Line"},
+	{0x3d, 1, "Interrupt Pin"}, {0x3e, 1, "Min Grant"}, {0x3f, 1, "Max Latency"},
+	{0x40, 1, "PM Capability ID"}, {0x41, 1, "PM Next Pointer"}, {0x42, 2, "PMC"},
+	{0x44, 2, "PMCSR"}, {0x46, 1, "PMCSR_BSE"}, {0x47, 1, "PM Data"},
+	{0x50, 1, "MSI-X Capability ID"}, {0x51, 1, "MSI-X Next Pointer"},
+	{0x52, 2, "MSI-X Message Control"}, {0x54, 4, "MSI-X Table Offset"},
+	{0x58, 4, "MSI-X PBA Offset"},
+	{0x60, 1, "PCIe Capability ID"}, {0x61, 1, "PCIe Next Pointer"}, {0x62, 2, "PCIe Capabilities"},
+	{0x64, 4, "Device Capabilities"}, {0x68, 2, "Device Control"}, {0x6a, 2, "Device Status"},
+	{0x6c, 4, "Link Capabilities"}, {0x70, 2, "Link Control"}, {0x72, 2, "Link Status"},
+	{0x74, 4, "Slot Capabilities"}, {0x78, 2, "Slot Control"}, {0x7a, 2, "Slot Status"},
+	{0x7c, 2, "Root Control"}, {0x7e, 2, "Root Capabilities"}, {0x80, 4, "Root Status"},
+	{0x84, 4, "Device Capabilities 2"}, {0x88, 2, "Device Control 2"}, {0x8a, 2, "Device Status 2"},
+	{0x8c, 4, "Link Capabilities 2"}, {0x90, 2, "Link Control 2"}, {0x92, 2, "Link Status 2"},
+	{0x94, 4, "Slot Capabilities 2"}, {0x98, 2, "Slot Control 2"}, {0x9a, 2, "Slot Status 2"},
+	{0x100, 4, "Extended Capability Header"},
+}
+
+local function cfg_name(offset)
+	for _, r in ipairs(cfg_regs) do
+		if offset >= r[1] and offset < r[1] + r[2] then
+			return plus(r[3], offset - r[1])
+		end
+	end
+	return "Unknown"
+end
+
+-- the PCI address in a PCIe event's conn, as lspci writes it
+local function pci_addr(conn)
+	local bdf = band(conn, 0xffff)
+	return string.format("%02x:%02x.%x", rshift(bdf, 8), bits(bdf, 3, 0x1f), band(bdf, 7))
+end
+
+local irq_type_names = { [0] = "MSI-X", [1] = "INTx" }
+local irq_what_names = { [0] = "sent", [1] = "pending (masked)", [2] = "dropped", [3] = "deassert" }
+local dma_what_names = { [0] = "data", [1] = "PRP list", [2] = "SGL segment", [3] = "SQ entry", [4] = "CQ entry" }
+local xport_names = { [0] = "NVMe/TCP", [1] = "PCIe" }
+
 -- ---- The protocol and its fields ------------------------------------------
 
 local KIND = {
 	CMD = 1, CPL = 2, PDU_RX = 3, PDU_TX = 4, REG_READ = 5, REG_WRITE = 6, AEN = 7,
-	CONNECT = 8, DISCONNECT = 9, ACTION = 10, DATA = 11,
+	CONNECT = 8, DISCONNECT = 9, ACTION = 10, DATA = 11, CFG_READ = 12, CFG_WRITE = 13,
+	IRQ = 14, DMA_ERR = 15,
 }
 local kind_names = {
 	[1] = "CMD", [2] = "CPL", [3] = "PDU_RX", [4] = "PDU_TX", [5] = "REG_READ",
 	[6] = "REG_WRITE", [7] = "AEN", [8] = "CONNECT", [9] = "DISCONNECT",
-	[10] = "ACTION", [11] = "DATA",
+	[10] = "ACTION", [11] = "DATA", [12] = "CFG_READ", [13] = "CFG_WRITE", [14] = "IRQ",
+	[15] = "DMA_ERR",
 }
+local XPORT_PCIE = 1
 local REC_SIZE = 256 -- struct fdr_rec_event
 local HDR_SIZE = 32  -- its fields before the union u
 
@@ -508,6 +585,13 @@ field("len", U16, "len", "Payload length", base.DEC)
 field("conn", U32, "conn", "Connection", base.DEC)
 field("cid", U16, "cid", "Command ID", base.HEX)
 field("admin", BOOL, "admin", "Admin queue")
+field("xport", U8, "xport", "Transport", base.DEC, xport_names)
+-- a PCIe function's conn
+field("pci", STR, "pci", "PCI address")
+field("pci_bus", U8, "pci.bus", "PCI bus", base.HEX)
+field("pci_dev", U8, "pci.dev", "PCI device", base.HEX)
+field("pci_fn", U8, "pci.fn", "PCI function", base.DEC)
+field("pci_gen", U16, "pci.gen", "Attach generation", base.DEC)
 field("payload", BYTES, "payload", "Payload")
 field("trailer", BYTES, "trailer", "Bytes after the event")
 -- CMD: the SQE
@@ -597,6 +681,24 @@ field("aqa_acqs", U16, "reg.aqa.acqs", "ACQS", base.DEC)
 field("db_qid", U16, "reg.db.qid", "Doorbell queue", base.DEC)
 field("db_queue", STR, "reg.db.queue", "Doorbell of")
 field("db_value", U32, "reg.db.value", "Doorbell value", base.DEC)
+field("msix_vector", U16, "reg.msix.vector", "MSI-X table entry", base.DEC)
+-- CFG_READ, CFG_WRITE
+field("cfg_offset", U32, "cfg.offset", "Config space offset", base.HEX)
+field("cfg_size", U32, "cfg.size", "Size", base.DEC)
+field("cfg_value", U64, "cfg.value", "Value", base.HEX)
+field("cfg_name", STR, "cfg.name", "Config register")
+field("cfg_write", BOOL, "cfg.write", "Write")
+-- IRQ
+field("irq_vector", U16, "irq.vector", "MSI-X vector", base.DEC)
+field("irq_type", U8, "irq.type", "Interrupt type", base.DEC, irq_type_names)
+field("irq_what", U8, "irq.what", "What became of it", base.DEC, irq_what_names)
+field("irq_cqid", U16, "irq.cqid", "Completion queue", base.DEC)
+field("irq_entries", U16, "irq.entries", "CQ entries", base.DEC)
+-- DMA_ERR
+field("dma_addr", U64, "dma.addr", "Host address", base.HEX)
+field("dma_len", U32, "dma.len", "Length", base.DEC)
+field("dma_write", BOOL, "dma.write", "Drive writing host memory")
+field("dma_what", U8, "dma.what", "Accessing", base.DEC, dma_what_names)
 -- AEN
 field("aen_cdw0", U32, "aen.cdw0", "CDW0", base.HEX)
 field("aen_type", U8, "aen.type", "Event type", base.DEC, aen_type_names)
@@ -934,9 +1036,15 @@ local REG = 32 -- u.reg: offset, size, value
 local function dissect_reg(rec, t, write)
 	local off, size = rec:u32(REG), rec:u32(REG + 4)
 	local lo, hi = rec:u64(REG + 8)
-	local name = reg_name(off)
+	local pcie = rec:u8(31) == XPORT_PCIE
+	local name, vector
 	local vt
 
+	if pcie then
+		name, vector = bar0_name(off)
+	else
+		name = reg_name(off)
+	end
 	rec:add(t, F.reg_name, REG, 4, name)
 	rec:add(t, F.reg_offset, REG, 4, off)
 	rec:add(t, F.reg_size, REG + 4, 4, size)
@@ -945,7 +1053,12 @@ local function dissect_reg(rec, t, write)
 
 	local V = REG + 8
 	local desc
-	if off >= 0x1000 then
+	if vector then
+		rec:add(vt, F.msix_vector, REG, 4, vector)
+		desc = string.format("0x%08x", lo)
+	elseif pcie and off >= 0x2000 then -- the PBA, or beyond BAR0
+		desc = (size == 8 or hi ~= 0) and "0x" .. hex64_16(lo, hi) or string.format("0x%08x", lo)
+	elseif off >= 0x1000 then
 		local dname, qid, sq = doorbell(off)
 		rec:add(vt, F.db_qid, REG, 4, qid)
 		rec:add(vt, F.db_queue, REG, 4, sq and "SQ Tail" or "CQ Head")
@@ -1010,6 +1123,77 @@ local function dissect_reg(rec, t, write)
 	return string.format("%s %s: %s", who, write and "write" or "read", desc)
 end
 
+-- ---- CFG_READ, CFG_WRITE, IRQ, DMA_ERR: a PCIe function's ---------------------------
+
+-- format.c's put_sized(): as many hex digits as the access has bytes
+local function sized_hex(size, lo, hi)
+	if size == 1 then return string.format("%02x", band(lo, 0xff)) end
+	if size == 2 then return string.format("%04x", band(lo, 0xffff)) end
+	if size == 8 then return hex64_16(lo, hi) end
+	return string.format("%08x", lo)
+end
+
+local function dissect_cfg(rec, t, write)
+	local off, size = rec:u32(REG), rec:u32(REG + 4)
+	local lo, hi = rec:u64(REG + 8)
+	local name = cfg_name(off)
+
+	rec:add(t, F.cfg_name, REG, 4, name)
+	rec:add(t, F.cfg_offset, REG, 4, off)
+	rec:add(t, F.cfg_size, REG + 4, 4, size)
+	rec:add(t, F.cfg_write, nil, 0, write)
+	rec:add(t, F.cfg_value, REG + 8, 8, rec:uint64(REG + 8))
+	return string.format("CFG %04x %s %s (%s)", off, write and "<-" or "->", sized_hex(size, lo, hi), name)
+end
+
+local IRQ = 32 -- u.irq: vector, type, what, cqid, entries
+
+local function dissect_irq(rec, t)
+	local vector, itype, what = rec:u16(IRQ), rec:u8(IRQ + 2), rec:u8(IRQ + 3)
+	local cqid, entries = rec:u16(IRQ + 4), rec:u16(IRQ + 6)
+	local s
+
+	rec:add(t, F.irq_type, IRQ + 2, 1, itype)
+	rec:add(t, F.irq_vector, IRQ, 2, vector)
+	rec:add(t, F.irq_cqid, IRQ + 4, 2, cqid)
+	rec:add(t, F.irq_entries, IRQ + 6, 2, entries)
+	rec:add(t, F.irq_what, IRQ + 3, 1, what)
+	if itype == 0 then
+		s = string.format("IRQ MSI-X vector=%d", vector)
+	elseif itype == 1 then
+		s = "IRQ INTx"
+	else
+		s = string.format("IRQ type=%d vector=%d", itype, vector)
+	end
+	s = s .. string.format(" CQ=%d", cqid)
+	if what ~= 3 then -- releasing the INTx level covers no entries
+		s = s .. string.format(" entries=%d", entries)
+	end
+	return s .. " " .. (irq_what_names[what] or string.format("what=%d", what))
+end
+
+local DMA = 32 -- u.dma: addr, len, write, what
+
+local function dissect_dma(rec, t)
+	local al, ah = rec:u64(DMA)
+	local len, write, what = rec:u32(DMA + 8), rec:u8(DMA + 12) ~= 0, rec:u8(DMA + 13)
+	local qid, s
+
+	rec:add(t, F.dma_addr, DMA, 8, rec:uint64(DMA))
+	rec:add(t, F.dma_len, DMA + 8, 4, len)
+	rec:add(t, F.dma_write, DMA + 12, 1, write)
+	rec:add(t, F.dma_what, DMA + 13, 1, what)
+	qid = rec:u16(18)
+	if what == 3 then -- an SQ entry: no command yet
+		s = string.format("DMA SQ=%d", qid)
+	else
+		s = string.format("DMA SQ=%d CID=%04x", qid, rec:u16(28))
+	end
+	s = s .. string.format(" ERR %s addr=%s len=%d", write and "write" or "read", hex64(al, ah), len)
+	local wname = dma_what_names[what]
+	return s .. (wname and " (" .. wname .. ")" or string.format(" (what=%d)", what))
+end
+
 -- ---- CONNECT, DISCONNECT, ACTION, DATA, PDU ------------------------------------------
 
 local U = 32 -- the union u
@@ -1017,8 +1201,13 @@ local U = 32 -- the union u
 local function dissect_text(rec, t, kind)
 	local len = math.min(rec:u16(22), REC_SIZE - U)
 	local s, used = rec:text(U, len)
+	local what = kind == KIND.CONNECT and "CONN" or "DISC"
 	rec:add(t, F.text, U, used, s)
-	return string.format("%s conn=%d %s", kind == KIND.CONNECT and "CONN" or "DISC", rec:u32(24), s)
+	if rec:u8(31) == XPORT_PCIE then
+		local conn = rec:u32(24)
+		return string.format("%s %s gen=%d %s", what, pci_addr(conn), rshift(conn, 16), s)
+	end
+	return string.format("%s conn=%d %s", what, rec:u32(24), s)
 end
 
 local function dissect_action(rec, t)
@@ -1115,6 +1304,16 @@ local function dissect(tvb, pinfo, tree)
 	rec:add(t, F.conn, 24, 4, rec:u32(24))
 	rec:add(t, F.cid, 28, 2, rec:u16(28))
 	rec:add(t, F.admin, 30, 1, rec:u8(30) ~= 0)
+	rec:add(t, F.xport, 31, 1, rec:u8(31))
+	if rec:u8(31) == XPORT_PCIE then
+		local conn = rec:u32(24)
+		local bdf = band(conn, 0xffff)
+		local pt = rec:add(t, F.pci, 24, 2, pci_addr(conn))
+		rec:add(pt, F.pci_bus, 25, 1, rshift(bdf, 8))
+		rec:add(pt, F.pci_dev, 24, 1, bits(bdf, 3, 0x1f))
+		rec:add(pt, F.pci_fn, 24, 1, band(bdf, 7))
+		rec:add(pt, F.pci_gen, 26, 2, rshift(conn, 16))
+	end
 
 	local u = t:add(rec:range(U, REC_SIZE - U) or tvb(0, 0), kind_names[kind] or string.format("kind %d", kind))
 	local info
@@ -1136,9 +1335,14 @@ local function dissect(tvb, pinfo, tree)
 		info = dissect_action(rec, u)
 	elseif kind == KIND.DATA then
 		info = dissect_data(rec, u)
+	elseif kind == KIND.CFG_READ or kind == KIND.CFG_WRITE then
+		info = dissect_cfg(rec, u, kind == KIND.CFG_WRITE)
+	elseif kind == KIND.IRQ then
+		info = dissect_irq(rec, u)
+	elseif kind == KIND.DMA_ERR then
+		info = dissect_dma(rec, u)
 	else
-		-- a kind from a newer drive (PCIe config access, MSI-X, doorbells,
-		-- DMA errors, ...): the raw payload
+		-- a kind from a newer drive: the raw payload
 		local r = rec:range(U, REC_SIZE - U)
 		if r then u:add(F.payload, r) end
 		u:add_proto_expert_info(E.unknown_kind)

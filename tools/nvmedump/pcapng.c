@@ -65,8 +65,9 @@ _Static_assert(sizeof(struct fdr_rec_event) == 256, "a frankendrive record is on
 
 /* ---- Shared: queues and recent commands ---- */
 
-/* A recorded queue (one NVMe/TCP connection).  The writer keys them by
- * connection ID, the reader by host address and port. */
+/* A recorded queue: one NVMe/TCP connection, or one queue of a PCIe
+ * function.  The writer keys them by queue_key(), the reader by host
+ * address and port. */
 struct conn {
 	uint64_t key; /* key + 1; 0: a free slot */
 	uint16_t port;
@@ -161,19 +162,31 @@ static void conn_del(struct conn_map *m, struct conn *c)
 }
 
 struct cmd_ent {
-	uint64_t key; /* key + 1; 0: empty */
+	uint64_t key; /* its queue's key + 1; 0: empty */
 	uint64_t wall_ns;
+	uint16_t cid;
 	uint8_t opc;
 	uint8_t fctype;
 };
 
 /* Direct-mapped: a collision forgets the older command (the reader then
  * falls back on the comment, the writer on C2HData). */
-static struct cmd_ent *cmd_slot(struct cmd_ent *cache, uint64_t conn_key, uint16_t cid,
-				uint64_t *key)
+static struct cmd_ent *cmd_slot(struct cmd_ent *cache, uint64_t queue, uint16_t cid)
 {
-	*key = (conn_key << 16 | cid) + 1;
-	return &cache[mix(*key) & (CMD_CACHE - 1)];
+	return &cache[mix(mix(queue) ^ cid) & (CMD_CACHE - 1)];
+}
+
+static bool cmd_is(const struct cmd_ent *ce, uint64_t queue, uint16_t cid)
+{
+	return ce->key == queue + 1 && ce->cid == cid;
+}
+
+static void cmd_set(struct cmd_ent *ce, uint64_t queue, uint16_t cid, uint8_t opc, uint8_t fctype)
+{
+	ce->key = queue + 1;
+	ce->cid = cid;
+	ce->opc = opc;
+	ce->fctype = fctype;
 }
 
 static uint16_t host_port(uint32_t qid)
@@ -182,9 +195,20 @@ static uint16_t host_port(uint32_t qid)
 								 : NVMEDUMP_PCAPNG_HOST_PORT + qid);
 }
 
-static uint32_t host_addr(uint32_t conn)
+/* The host end of a queue's conversation (docs/recorder.md): 10.A.B.C for
+ * NVMe/TCP (the connection ID's low 24 bits), 172.(16 + G).BB.DF for a
+ * PCIe function (G the attach generation's low 4 bits, BB the bus, DF
+ * device << 3 | function). */
+static uint32_t host_addr(uint8_t xport, uint32_t conn)
 {
-	return 0x0a000000u | (conn & 0xffffffu); /* 10.A.B.C */
+	if (xport == FDR_REC_XPORT_PCIE)
+		return NVMEDUMP_PCAPNG_PCI_NET | (conn >> 16 & 0xfu) << 16 | FDR_REC_PCI_BDF(conn);
+	return NVMEDUMP_PCAPNG_TCP_NET | (conn & 0xffffffu);
+}
+
+static bool is_pci_host(uint32_t addr)
+{
+	return (addr & 0xfff00000u) == NVMEDUMP_PCAPNG_PCI_NET;
 }
 
 static uint8_t fctype_of(const struct nvme_sqe *sqe)
@@ -330,11 +354,12 @@ static void put_tag_be32(struct nvmedump_pcapng_writer *w, uint16_t tag, uint32_
 }
 
 /* Start an EPB whose packet is an exported PDU for proto, between the
- * host of conn (port hport) and the controller. */
-static void epb_begin(struct nvmedump_pcapng_writer *w, uint64_t ns, const char *proto,
-		      uint32_t conn, uint16_t hport, bool to_ctrl)
+ * host of ev's queue (port hport) and the controller. */
+static void epb_begin(struct nvmedump_pcapng_writer *w, const struct fdr_rec_event *ev,
+		      const char *proto, uint16_t hport, bool to_ctrl)
 {
-	uint32_t h = host_addr(conn), c = NVMEDUMP_PCAPNG_CTRL_ADDR;
+	uint32_t h = host_addr(ev->xport, ev->conn), c = NVMEDUMP_PCAPNG_CTRL_ADDR;
+	uint64_t ns = ev->wall_ns;
 
 	block_begin(w, BT_EPB);
 	put_le32(w, 0); /* interface */
@@ -438,6 +463,28 @@ struct nvmedump_pcapng_writer *nvmedump_pcapng_writer_open(FILE *f, const char *
 	return w;
 }
 
+/* The writer's key of an event's queue: an NVMe/TCP connection is one
+ * queue (whose QID its Connect gives later), a PCIe function's queues
+ * share its conn. */
+static uint64_t queue_key(const struct fdr_rec_event *ev)
+{
+	if (ev->xport == FDR_REC_XPORT_PCIE)
+		return 1ull << 48 | (uint64_t)ev->conn << 16 | ev->qid;
+	return ev->conn;
+}
+
+/* Whose queue it is, for the synthetic records' comments. */
+static void queue_owner(const struct fdr_rec_event *ev, char *buf, size_t len)
+{
+	if (ev->xport == FDR_REC_XPORT_PCIE) {
+		size_t n = nvmedump_format_pci(ev->conn, buf, len);
+
+		snprintf(buf + n, len - n, " gen %u", ev->conn >> 16);
+	} else {
+		snprintf(buf, len, "conn %u", ev->conn);
+	}
+}
+
 /* The first NVMe/TCP event of a queue: remember the queue, and give
  * Wireshark the connection's start, which the ring does not hold: ICReq and
  * ICResp, and unless this event is the queue's own Connect, a Connect (and
@@ -447,16 +494,18 @@ static struct conn *new_queue(struct nvmedump_pcapng_writer *w, const struct fdr
 	struct nvme_sqe sqe;
 	bool real_connect = false;
 	uint16_t qid = ev->qid;
-	char note[160];
+	char note[160], who[32];
 	struct conn *c;
 
-	if (ev->kind == FDR_REC_CMD) {
+	/* A PCIe host's Fabrics command is just a bad command. */
+	if (ev->kind == FDR_REC_CMD && ev->xport != FDR_REC_XPORT_PCIE) {
 		memcpy(&sqe, &ev->u.cmd.sqe, sizeof(sqe));
 		real_connect = is_connect(&sqe);
 		if (real_connect)
 			qid = (uint16_t)(sqe.cdw10 >> 16); /* the queue it makes */
 	}
-	c = conn_add(&w->conns, ev->conn);
+	queue_owner(ev, who, sizeof(who));
+	c = conn_add(&w->conns, queue_key(ev));
 	if (!c) {
 		w->err = true;
 		return NULL;
@@ -470,16 +519,16 @@ static struct conn *new_queue(struct nvmedump_pcapng_writer *w, const struct fdr
 	memset(&icreq, 0, sizeof(icreq));
 	pdu_hdr(&icreq.hdr, NVME_TCP_ICREQ, sizeof(icreq), 0, sizeof(icreq));
 	snprintf(note, sizeof(note),
-		 NVMEDUMP_PCAPNG_SYNTHETIC " ICReq: the start of queue %u (conn %u), not recorded",
-		 qid, ev->conn);
-	epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, true);
+		 NVMEDUMP_PCAPNG_SYNTHETIC " ICReq: the start of queue %u (%s), not recorded", qid,
+		 who);
+	epb_begin(w, ev, PROTO_NVME_TCP, c->port, true);
 	put(w, &icreq, sizeof(icreq));
 	epb_end(w, note);
 
 	memset(&icresp, 0, sizeof(icresp));
 	pdu_hdr(&icresp.hdr, NVME_TCP_ICRESP, sizeof(icresp), 0, sizeof(icresp));
 	icresp.maxdata = 131072;
-	epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, false);
+	epb_begin(w, ev, PROTO_NVME_TCP, c->port, false);
 	put(w, &icresp, sizeof(icresp));
 	epb_end(w, NVMEDUMP_PCAPNG_SYNTHETIC " ICResp");
 	if (real_connect)
@@ -504,9 +553,9 @@ static struct conn *new_queue(struct nvmedump_pcapng_writer *w, const struct fdr
 	memcpy(cd.subnqn, w->dev, strlen(w->dev));
 	memcpy(&sqe, &cc, sizeof(sqe));
 	snprintf(note, sizeof(note),
-		 NVMEDUMP_PCAPNG_SYNTHETIC " Connect: queue %u of controller %u (conn %u)", qid,
-		 ev->cntlid, ev->conn);
-	epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, true);
+		 NVMEDUMP_PCAPNG_SYNTHETIC " Connect: queue %u of controller %u (%s)", qid,
+		 ev->cntlid, who);
+	epb_begin(w, ev, PROTO_NVME_TCP, c->port, true);
 	put_cmd_pdu(w, &sqe, &cd, sizeof(cd));
 	epb_end(w, note);
 
@@ -514,7 +563,7 @@ static struct conn *new_queue(struct nvmedump_pcapng_writer *w, const struct fdr
 	cqe.cdw0 = ev->cntlid;
 	cqe.sqid = qid;
 	cqe.cid = NVMEDUMP_PCAPNG_SYNTH_CID;
-	epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, false);
+	epb_begin(w, ev, PROTO_NVME_TCP, c->port, false);
 	put_rsp_pdu(w, &cqe);
 	epb_end(w, NVMEDUMP_PCAPNG_SYNTHETIC " Connect response");
 	return w->err ? NULL : c;
@@ -523,9 +572,9 @@ static struct conn *new_queue(struct nvmedump_pcapng_writer *w, const struct fdr
 static int write_nvme(struct nvmedump_pcapng_writer *w, const struct fdr_rec_event *ev,
 		      const char *text)
 {
-	struct conn *c = conn_find(&w->conns, ev->conn);
+	uint64_t q = queue_key(ev);
+	struct conn *c = conn_find(&w->conns, q);
 	struct cmd_ent *ce;
-	uint64_t key;
 
 	if (!c && !(c = new_queue(w, ev)))
 		return -1;
@@ -533,17 +582,14 @@ static int write_nvme(struct nvmedump_pcapng_writer *w, const struct fdr_rec_eve
 		struct nvme_sqe sqe;
 
 		memcpy(&sqe, &ev->u.cmd.sqe, sizeof(sqe));
-		ce = cmd_slot(w->cmds, ev->conn, sqe.cid, &key);
-		ce->key = key;
-		ce->opc = sqe.opc;
-		ce->fctype = fctype_of(&sqe);
-		epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, true);
+		cmd_set(cmd_slot(w->cmds, q, sqe.cid), q, sqe.cid, sqe.opc, fctype_of(&sqe));
+		epb_begin(w, ev, PROTO_NVME_TCP, c->port, true);
 		put_cmd_pdu(w, &sqe, NULL, 0);
 	} else if (ev->kind == FDR_REC_CPL) {
 		struct nvme_cqe cqe;
 
 		memcpy(&cqe, &ev->u.cpl.cqe, sizeof(cqe));
-		epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, false);
+		epb_begin(w, ev, PROTO_NVME_TCP, c->port, false);
 		put_rsp_pdu(w, &cqe);
 	} else {
 		/* Data: the direction from the command, when we saw it. */
@@ -551,8 +597,8 @@ static int write_nvme(struct nvmedump_pcapng_writer *w, const struct fdr_rec_eve
 		uint32_t n = ev->len < DATA_CHUNK ? ev->len : DATA_CHUNK;
 		bool to_ctrl = false;
 
-		ce = cmd_slot(w->cmds, ev->conn, ev->cid, &key);
-		if (ce->key == key) {
+		ce = cmd_slot(w->cmds, q, ev->cid);
+		if (cmd_is(ce, q, ev->cid)) {
 			uint8_t x = ce->opc == NVME_ADM_FABRICS ? ce->fctype : ce->opc;
 
 			to_ctrl = (x & NVME_OPC_XFER_MASK) == NVME_OPC_XFER_TO_CTRL;
@@ -563,7 +609,7 @@ static int write_nvme(struct nvmedump_pcapng_writer *w, const struct fdr_rec_eve
 		d.cccid = ev->cid;
 		d.datao = ev->u.data.offset;
 		d.datal = n;
-		epb_begin(w, ev->wall_ns, PROTO_NVME_TCP, ev->conn, c->port, to_ctrl);
+		epb_begin(w, ev, PROTO_NVME_TCP, c->port, to_ctrl);
 		put(w, &d, sizeof(d));
 		put(w, ev->u.data.bytes, n);
 	}
@@ -573,19 +619,22 @@ static int write_nvme(struct nvmedump_pcapng_writer *w, const struct fdr_rec_eve
 static int write_raw(struct nvmedump_pcapng_writer *w, const struct fdr_rec_event *ev,
 		     const char *text)
 {
-	struct conn *c = conn_find(&w->conns, ev->conn);
+	struct conn *c = conn_find(&w->conns, queue_key(ev));
 	struct fdr_rec_event slot;
-	bool to_ctrl = ev->kind != FDR_REC_PDU_TX && ev->kind != FDR_REC_AEN;
+	/* what the controller sends, or does to host memory */
+	bool to_ctrl = ev->kind != FDR_REC_PDU_TX && ev->kind != FDR_REC_AEN &&
+		       ev->kind != FDR_REC_IRQ && ev->kind != FDR_REC_DMA_ERR;
 	int rc;
 
 	memcpy(&slot, ev, sizeof(slot));
 	slot.seq = ev->seq ? ev->seq - 1 : 0; /* the index */
-	epb_begin(w, ev->wall_ns, NVMEDUMP_PCAPNG_PROTO, ev->conn, c ? c->port : host_port(ev->qid),
-		  to_ctrl);
+	epb_begin(w, ev, NVMEDUMP_PCAPNG_PROTO, c ? c->port : host_port(ev->qid), to_ctrl);
 	put(w, &slot, sizeof(slot));
 	rc = epb_end(w, text);
-	if (c && ev->kind == FDR_REC_DISCONNECT)
-		conn_del(&w->conns, c); /* connection IDs are not reused */
+	/* Connection IDs are not reused; a PCIe function's next attach has
+	 * another generation (and its queues are not one). */
+	if (c && ev->kind == FDR_REC_DISCONNECT && ev->xport != FDR_REC_XPORT_PCIE)
+		conn_del(&w->conns, c);
 	return rc;
 }
 
@@ -655,7 +704,7 @@ struct pkt {
 	const uint8_t *p; /* NVMe/TCP PDUs (within the block buffer) */
 	size_t len, off;
 	uint64_t ns;
-	uint32_t src, dst; /* low 24 bits of the addresses */
+	uint32_t src, dst; /* IPv4 addresses; of IPv6 the low 24 bits */
 	uint16_t sport, dport;
 	bool synthetic;
 	bool first_taken; /* the comment's index went to an event */
@@ -982,9 +1031,11 @@ static void parse_comment(struct pkt *pk)
 		pk->dev = (int32_t)v;
 }
 
-/* The low 24 bits of an address tag (IPv4 or IPv6). */
-static uint32_t addr24(const uint8_t *v, size_t len)
+/* An address tag: IPv4 whole, IPv6 its low 24 bits (an NVMe/TCP host). */
+static uint32_t host_of(const uint8_t *v, size_t len)
 {
+	if (len == 4)
+		return rd_be32(v);
 	return (uint32_t)v[len - 3] << 16 | (uint32_t)v[len - 2] << 8 | v[len - 1];
 }
 
@@ -1053,12 +1104,12 @@ static int do_epb(struct nvmedump_pcapng_reader *r)
 		case EXP_IPV4_SRC:
 		case EXP_IPV6_SRC:
 			if (tl == 4 || tl == 16)
-				pk->src = addr24(d, tl);
+				pk->src = host_of(d, tl);
 			break;
 		case EXP_IPV4_DST:
 		case EXP_IPV6_DST:
 			if (tl == 4 || tl == 16)
-				pk->dst = addr24(d, tl);
+				pk->dst = host_of(d, tl);
 			break;
 		case EXP_SRC_PORT:
 			if (tl == 4)
@@ -1170,7 +1221,12 @@ static void ev_common(struct nvmedump_pcapng_reader *r, struct fdr_rec_event *ev
 	memset(ev, 0, sizeof(*ev));
 	ev->wall_ns = r->pk.ns;
 	ev->kind = kind;
-	ev->conn = host;
+	if (is_pci_host(host)) { /* host_addr() backwards */
+		ev->xport = FDR_REC_XPORT_PCIE;
+		ev->conn = FDR_REC_PCI_CONN(host >> 16 & 0xf, host & 0xffff);
+	} else {
+		ev->conn = host & 0xffffff;
+	}
 	ev->qid = c->qid;
 	ev->cntlid = c->cntlid;
 	ev->admin = c->qid == 0;
@@ -1348,13 +1404,13 @@ static bool on_cmd(struct nvmedump_pcapng_reader *r, const uint8_t *h, struct fd
 	struct nvme_sqe sqe;
 	struct conn *c = queue_of(r, true);
 	struct cmd_ent *ce;
-	uint64_t key;
 	bool connect;
 
 	if (!c)
 		return false;
 	memcpy(&sqe, h + sizeof(struct nvme_tcp_hdr), sizeof(sqe));
-	connect = is_connect(&sqe);
+	/* a PCIe host's Fabrics command connects nothing */
+	connect = is_connect(&sqe) && (r->pk.synthetic || !is_pci_host(r->pk.src));
 	if (connect) {
 		c->qid = (uint16_t)(sqe.cdw10 >> 16);
 		c->connect_cid = sqe.cid;
@@ -1370,11 +1426,9 @@ static bool on_cmd(struct nvmedump_pcapng_reader *r, const uint8_t *h, struct fd
 	}
 	ev->cid = sqe.cid;
 	memcpy(&ev->u.cmd.sqe, &sqe, sizeof(sqe));
-	ce = cmd_slot(r->cmds, conn_key(c), sqe.cid, &key);
-	ce->key = key;
+	ce = cmd_slot(r->cmds, conn_key(c), sqe.cid);
+	cmd_set(ce, conn_key(c), sqe.cid, sqe.opc, fctype_of(&sqe));
 	ce->wall_ns = r->pk.ns;
-	ce->opc = sqe.opc;
-	ce->fctype = fctype_of(&sqe);
 	return true;
 }
 
@@ -1383,7 +1437,6 @@ static bool on_rsp(struct nvmedump_pcapng_reader *r, const uint8_t *h, struct fd
 	struct nvme_cqe cqe;
 	struct conn *c = queue_of(r, false);
 	struct cmd_ent *ce;
-	uint64_t key;
 
 	if (!c)
 		return false;
@@ -1398,8 +1451,8 @@ static bool on_rsp(struct nvmedump_pcapng_reader *r, const uint8_t *h, struct fd
 	ev_common(r, ev, FDR_REC_CPL, r->pk.dst, c);
 	ev->cid = cqe.cid;
 	memcpy(&ev->u.cpl.cqe, &cqe, sizeof(cqe));
-	ce = cmd_slot(r->cmds, conn_key(c), cqe.cid, &key);
-	if (ce->key == key) {
+	ce = cmd_slot(r->cmds, conn_key(c), cqe.cid);
+	if (cmd_is(ce, conn_key(c), cqe.cid)) {
 		ev->u.cpl.latency_ns = r->pk.ns >= ce->wall_ns ? r->pk.ns - ce->wall_ns : 0;
 		ev->u.cpl.opc = ce->opc;
 		ev->u.cpl.fctype = ce->fctype;
@@ -1491,7 +1544,8 @@ int nvmedump_pcapng_reader_next(struct nvmedump_pcapng_reader *r, struct fdr_rec
 				r->any_index = true;
 				ev->seq++;
 				r->pk.first_taken = true;
-				if (ev->kind == FDR_REC_DISCONNECT) { /* sent by the host */
+				if (ev->kind == FDR_REC_DISCONNECT && /* sent by the host */
+				    ev->xport != FDR_REC_XPORT_PCIE) { /* as the writer does */
 					uint64_t key = (uint64_t)r->pk.src << 16 | r->pk.sport;
 					struct conn *c = conn_find(&r->conns, key);
 

@@ -11,7 +11,9 @@
  *     (CapsuleCmd, CapsuleResp, H2CData/C2HData) behind the exported-PDU
  *     tags for Wireshark's "nvme-tcp" dissector, one conversation per
  *     recorded queue: host 10.A.B.C (A.B.C the low 24 bits of the
- *     connection ID), port 50000 + QID, controller 192.0.2.1 port 4420;
+ *     connection ID) or, for a PCIe function's queue, 172.(16 + G).BB.DF
+ *     (G the attach generation's low 4 bits, BB.DF the PCI address), port
+ *     50000 + QID, controller 192.0.2.1 port 4420;
  *   - the first time a queue shows up, synthetic ICReq/ICResp and (unless
  *     that first event is its real Connect) a synthetic Connect and its
  *     response tell Wireshark the queue ID; their comments start
@@ -40,6 +42,9 @@
 #define NVMEDUMP_PCAPNG_CTRL_ADDR 0xc0000201u /* 192.0.2.1 */
 #define NVMEDUMP_PCAPNG_CTRL_PORT 4420
 #define NVMEDUMP_PCAPNG_HOST_PORT 50000 /* + QID, at most 65535 */
+/* Hosts: 10.0.0.0/8 NVMe/TCP connections, 172.16.0.0/12 PCIe functions */
+#define NVMEDUMP_PCAPNG_TCP_NET 0x0a000000u
+#define NVMEDUMP_PCAPNG_PCI_NET 0xac100000u
 #define NVMEDUMP_PCAPNG_PROTO "frankendrive"
 #define NVMEDUMP_PCAPNG_SYNTHETIC "frankendrive: synthetic"
 /* The CID of the synthetic Connect commands */

@@ -262,6 +262,12 @@ static void test_admin_io_kind(void **state)
 		{"act", FDR_REC_ACTION, true},       {"data", FDR_REC_DATA, true},
 		{"data", FDR_REC_CMD, false},        {"cmd", 200, false},
 		{"cmd", 0, false},
+		{"cfg", FDR_REC_CFG_READ, true},        {"cfg", FDR_REC_CFG_WRITE, true},
+		{"cfg-read", FDR_REC_CFG_WRITE, false}, {"cfg-write", FDR_REC_CFG_WRITE, true},
+		{"cfg-read", FDR_REC_CFG_READ, true},   {"cfg", FDR_REC_REG_READ, false},
+		{"irq", FDR_REC_IRQ, true},             {"irq", FDR_REC_DMA_ERR, false},
+		{"dma", FDR_REC_DMA_ERR, true},         {"dma-err", FDR_REC_DMA_ERR, true},
+		{"dma", FDR_REC_DATA, false},           {"reg", FDR_REC_CFG_WRITE, false},
 	};
 	for (size_t n = 0; n < sizeof(k) / sizeof(k[0]); n++) {
 		char expr[64];
@@ -356,6 +362,173 @@ static void test_join(void **state)
 	free(s);
 }
 
+/* ---- PCIe functions ---- */
+
+#define PCI_06 FDR_REC_PCI_CONN(1, 0x30) /* 00:06.0 */
+#define PCI_07 FDR_REC_PCI_CONN(1, 0x39) /* 00:07.1 */
+
+static struct fdr_rec_event pci(uint16_t kind, uint32_t conn, uint16_t qid)
+{
+	struct fdr_rec_event ev = other(kind, 1);
+
+	ev.xport = FDR_REC_XPORT_PCIE;
+	ev.conn = conn;
+	ev.qid = qid;
+	ev.admin = qid == 0;
+	return ev;
+}
+
+static struct fdr_rec_event bar0(uint16_t kind, uint32_t off)
+{
+	struct fdr_rec_event ev = pci(kind, PCI_06, 0);
+
+	ev.u.reg.offset = off;
+	ev.u.reg.size = 4;
+	return ev;
+}
+
+static struct fdr_rec_event irq(uint8_t type, uint16_t vector, uint16_t cqid)
+{
+	struct fdr_rec_event ev = pci(FDR_REC_IRQ, PCI_06, cqid);
+
+	ev.u.irq.type = type;
+	ev.u.irq.vector = vector;
+	ev.u.irq.cqid = cqid;
+	return ev;
+}
+
+static void test_pci_errors(void **state)
+{
+	bad("pci 00:20.0", 4, "bad PCI address '00:20.0' after 'pci' (BB:DD.F in hex");
+	bad("pci 00:06.8", 4, "bad PCI address '00:06.8'");
+	bad("pci 00:06", 4, "bad PCI address '00:06'");
+	bad("pci 100:06.0", 4, "bad PCI address '100:06.0'");
+	bad("pci 0x:06.0", 4, "bad PCI address '0x:06.0'");
+	bad("pci 00:06.0x", 4, "bad PCI address '00:06.0x'");
+	bad("pci :06.0", 4, "bad PCI address ':06.0'");
+	bad("pci 00:06.0 00:07.0", 12, "expected 'and', 'or' or the end, got 00:07.0");
+	bad("pci 6", 4, "expected 'and', 'or' or the end, got 6");
+	bad("vector", 6, "expected a number after 'vector', got the end");
+	bad("vector 2048", 7, "vector 2048: out of range (at most 2047)");
+	bad("vector x", 7, "expected a number after 'vector', got 'x'");
+	bad("doorbell 2", 9, "expected 'and', 'or' or the end, got 2");
+	bad("kind dma-error", 5, "irq, dma or doorbell after 'kind', got dma-error");
+	bad("kind", 4, "after 'kind', got the end");
+	bad("tcp 1", 4, "expected 'and', 'or' or the end, got 1");
+}
+
+static void test_xport(void **state)
+{
+	struct fdr_rec_event tcmd = cmd(false, 1, 0x02, 1, 0, 0);
+	struct fdr_rec_event pcmd = tcmd;
+	struct fdr_rec_event p7 = pci(FDR_REC_CFG_READ, PCI_07, 0);
+	struct fdr_rec_event conn = pci(FDR_REC_CONNECT, FDR_REC_PCI_CONN(9, 0x30), 0);
+	struct fdr_rec_event aen = other(FDR_REC_AEN, 1);
+
+	pcmd.xport = FDR_REC_XPORT_PCIE;
+	pcmd.conn = PCI_06;
+	tcmd.conn = 0x30; /* a TCP connection ID with the same low bits */
+	assert_true(m("pci", &pcmd));
+	assert_false(m("pci", &tcmd));
+	assert_true(m("tcp", &tcmd));
+	assert_true(m("fabrics", &tcmd));
+	assert_false(m("tcp", &pcmd));
+	assert_true(m("tcp", &aen));
+	assert_true(m("pci 00:06.0", &pcmd));
+	assert_true(m("PCI 0:6.0", &pcmd));
+	assert_false(m("pci 00:06.0", &tcmd));
+	assert_false(m("pci 00:07.1", &pcmd));
+	assert_true(m("pci 00:07.1", &p7));
+	assert_true(m("pci 0:7.1 and kind cfg", &p7));
+	assert_true(m("pci 00:06.0", &conn)); /* any attach generation */
+	assert_true(m("pci and qid 1 and opc read", &pcmd));
+	assert_true(m("pci or tcp", &tcmd));
+	assert_true(m("not pci", &tcmd));
+	assert_true(m("(pci)", &pcmd));
+	/* an address bit by bit: bus, device, function */
+	p7.conn = FDR_REC_PCI_CONN(1, 0xab << 8 | 0x1f << 3 | 7);
+	assert_true(m("pci ab:1f.7", &p7));
+	assert_true(m("pci AB:1F.7", &p7));
+	assert_false(m("pci aa:1f.7", &p7));
+	assert_false(m("pci ab:1e.7", &p7));
+	assert_false(m("pci ab:1f.6", &p7));
+}
+
+static void test_doorbell(void **state)
+{
+	struct fdr_rec_event sq0 = bar0(FDR_REC_REG_WRITE, 0x1000);
+	struct fdr_rec_event cq2 = bar0(FDR_REC_REG_WRITE, 0x1014);
+	struct fdr_rec_event last = bar0(FDR_REC_REG_READ, 0x1fff);
+	struct fdr_rec_event cc = bar0(FDR_REC_REG_WRITE, 0x14);
+	struct fdr_rec_event msix = bar0(FDR_REC_REG_WRITE, 0x2000);
+	struct fdr_rec_event tcp = bar0(FDR_REC_REG_WRITE, 0x1008);
+	struct fdr_rec_event cfg = bar0(FDR_REC_CFG_WRITE, 0x1000);
+
+	tcp.xport = FDR_REC_XPORT_FABRICS; /* no doorbells over NVMe/TCP */
+	assert_true(m("doorbell", &sq0));
+	assert_true(m("kind doorbell", &cq2));
+	assert_true(m("doorbell", &last));
+	assert_false(m("doorbell", &cc));
+	assert_false(m("doorbell", &msix));
+	assert_false(m("doorbell", &tcp));
+	assert_false(m("doorbell", &cfg));
+	assert_true(m("kind reg and not doorbell", &cc));
+	/* a doorbell's queue: SQ y tail and CQ y head */
+	assert_true(m("qid 0", &sq0));
+	assert_false(m("qid 1", &sq0));
+	assert_true(m("qid 2", &cq2));
+	assert_false(m("qid 0", &cq2)); /* not the event's own qid field */
+	assert_true(m("doorbell and qid 511", &last));
+	assert_false(m("qid 0", &cc));
+	assert_false(m("qid 0", &tcp));
+	assert_false(m("admin", &sq0)); /* a register access, not a command */
+}
+
+static void test_pci_queue(void **state)
+{
+	struct fdr_rec_event i1 = irq(FDR_REC_IRQ_MSIX, 3, 1);
+	struct fdr_rec_event i0 = irq(FDR_REC_IRQ_INTX, 0, 0);
+	struct fdr_rec_event d = pci(FDR_REC_DMA_ERR, PCI_06, 2);
+	struct fdr_rec_event c = pci(FDR_REC_CFG_READ, PCI_06, 0);
+
+	assert_true(m("qid 1", &i1));
+	assert_false(m("qid 3", &i1));
+	assert_true(m("io", &i1));
+	assert_false(m("admin", &i1));
+	assert_true(m("admin", &i0));
+	assert_true(m("qid 2 and io", &d));
+	assert_false(m("admin", &d));
+	assert_false(m("qid 0", &c)); /* config space belongs to no queue */
+	assert_false(m("admin", &c));
+	assert_false(m("io", &c));
+}
+
+static void test_vector(void **state)
+{
+	struct fdr_rec_event i3 = irq(FDR_REC_IRQ_MSIX, 3, 1);
+	struct fdr_rec_event intx = irq(FDR_REC_IRQ_INTX, 0, 1);
+	struct fdr_rec_event e3 = bar0(FDR_REC_REG_WRITE, 0x203c);   /* entry 3 */
+	struct fdr_rec_event e3a = bar0(FDR_REC_REG_READ, 0x2030);   /* entry 3 */
+	struct fdr_rec_event e4 = bar0(FDR_REC_REG_WRITE, 0x2040);   /* entry 4 */
+	struct fdr_rec_event pba = bar0(FDR_REC_REG_READ, 0x3000);
+	struct fdr_rec_event tcp = bar0(FDR_REC_REG_READ, 0x2030);
+	struct fdr_rec_event cfg = bar0(FDR_REC_CFG_READ, 0x2030);
+
+	tcp.xport = FDR_REC_XPORT_FABRICS;
+	assert_true(m("vector 3", &i3));
+	assert_false(m("vector 1", &i3)); /* its CQ is not its vector */
+	assert_false(m("vector 0", &intx));
+	assert_true(m("vector 3", &e3));
+	assert_true(m("vector 0x3", &e3a));
+	assert_false(m("vector 3", &e4));
+	assert_true(m("vector 4", &e4));
+	assert_false(m("vector 0", &pba));
+	assert_false(m("vector 3", &tcp));
+	assert_false(m("vector 3", &cfg));
+	assert_true(m("vector 3 and kind irq", &i3));
+	assert_false(m("vector 3 and kind irq", &e3));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +542,11 @@ int main(void)
 		cmocka_unit_test(test_lba),
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_join),
+		cmocka_unit_test(test_pci_errors),
+		cmocka_unit_test(test_xport),
+		cmocka_unit_test(test_doorbell),
+		cmocka_unit_test(test_pci_queue),
+		cmocka_unit_test(test_vector),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,8 +2,10 @@
 /* nvmedump's text format: every kind of event against an exact line. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -343,6 +345,272 @@ static void test_unknown_kind_and_truncation(void **state)
 	assert_int_equal(nvmedump_format(&ev, NULL, 0), n);
 }
 
+/* ---- PCIe functions: the PCI address instead of ctrlN ---- */
+
+#define PCI_06 FDR_REC_PCI_CONN(1, 0x30) /* 00:06.0, attach generation 1 */
+
+static struct fdr_rec_event mkpci(uint16_t kind, uint64_t seq, uint32_t conn)
+{
+	struct fdr_rec_event ev = mkev(kind, seq, 1);
+
+	ev.xport = FDR_REC_XPORT_PCIE;
+	ev.conn = conn;
+	return ev;
+}
+
+static struct fdr_rec_event mkreg(uint16_t kind, uint32_t off, uint32_t size, uint64_t value)
+{
+	struct fdr_rec_event ev = mkpci(kind, 587, PCI_06);
+
+	ev.u.reg.offset = off;
+	ev.u.reg.size = size;
+	ev.u.reg.value = value;
+	return ev;
+}
+
+/* A PCIe access and the line's part after the location */
+struct access {
+	uint16_t kind;
+	uint32_t off, size;
+	uint64_t value;
+	const char *body;
+};
+
+static void expect_accesses(const struct access *t, size_t n)
+{
+	char want[256];
+
+	for (size_t i = 0; i < n; i++) {
+		struct fdr_rec_event ev = mkreg(t[i].kind, t[i].off, t[i].size, t[i].value);
+
+		snprintf(want, sizeof(want), "[586] 1556804537:200909267 00:06.0 %s", t[i].body);
+		expect_line(&ev, want);
+	}
+}
+
+static void test_pci_location(void **state)
+{
+	struct fdr_rec_event ev = mkreg(FDR_REC_REG_WRITE, 0x14, 4, 0x00460001);
+
+	expect_line(&ev, "[586] 1556804537:200909267 00:06.0 REG 0014 <- 00460001 (CC)");
+	/* bus, device and function from the low 16 bits, lspci's hex */
+	ev.conn = FDR_REC_PCI_CONN(0xffff, 0xabcd);
+	expect_line(&ev, "[586] 1556804537:200909267 ab:19.5 REG 0014 <- 00460001 (CC)");
+	/* no controller (cntlid 0) or any: the address all the same */
+	ev.cntlid = 0;
+	ev.conn = FDR_REC_PCI_CONN(2, 0x0100);
+	expect_line(&ev, "[586] 1556804537:200909267 01:00.0 REG 0014 <- 00460001 (CC)");
+
+	/* commands and completions: the same fields as over NVMe/TCP */
+	ev = mkpci(FDR_REC_CMD, 590, PCI_06);
+	ev.admin = 1;
+	ev.u.cmd.sqe.opc = NVME_ADM_IDENTIFY;
+	ev.u.cmd.sqe.dptr.prp1 = 0xbfb24000;
+	ev.u.cmd.sqe.cdw10 = 1;
+	expect_line(&ev, "[589] 1556804537:200909267 00:06.0 ADM SQ=0 CID=0000 OPC=Identify NSID=0 "
+			 "prp1=bfb24000 prp2=0 CDW10=00000001 (Identify Controller)");
+	ev = mkpci(FDR_REC_CPL, 608, PCI_06);
+	ev.qid = 1;
+	ev.u.cpl.cqe.status = 1;
+	ev.u.cpl.opc = NVME_IO_READ;
+	ev.u.cpl.latency_ns = 106400;
+	expect_line(&ev, "[607] 1556804537:200909267 00:06.0 CPL SQ=1 CID=0000 P=1 STS=0x0000 "
+			 "CDW0=0 LAT=106.4us OPC=Read");
+	ev = mkpci(FDR_REC_DATA, 13, PCI_06);
+	ev.qid = 1;
+	ev.cid = 3;
+	ev.len = 1;
+	expect_line(&ev, "[12] 1556804537:200909267 00:06.0 DATA SQ=1 CID=0003 off=0 len=1 00");
+
+	/* the same event over NVMe/TCP: unchanged, a doorbell offset too */
+	ev = mkreg(FDR_REC_REG_WRITE, 0x1008, 4, 1);
+	ev.xport = FDR_REC_XPORT_FABRICS;
+	expect_line(&ev, "[586] 1556804537:200909267 ctrl1 REG 1008 <- 00000001 (Doorbell)");
+	ev.u.reg.size = 2; /* not a property size: 8 digits as always */
+	expect_line(&ev, "[586] 1556804537:200909267 ctrl1 REG 1008 <- 00000001 (Doorbell)");
+}
+
+static void test_pci_bar0(void **state)
+{
+	static const struct access t[] = {
+		{FDR_REC_REG_WRITE, 0x1000, 4, 1, "REG 1000 <- 00000001 (SQ 0 Tail Doorbell)"},
+		{FDR_REC_REG_WRITE, 0x1004, 4, 1, "REG 1004 <- 00000001 (CQ 0 Head Doorbell)"},
+		{FDR_REC_REG_WRITE, 0x1010, 4, 0x21, "REG 1010 <- 00000021 (SQ 2 Tail Doorbell)"},
+		{FDR_REC_REG_WRITE, 0x1014, 4, 0x21, "REG 1014 <- 00000021 (CQ 2 Head Doorbell)"},
+		{FDR_REC_REG_WRITE, 0x1016, 2, 0, "REG 1016 <- 0000 (CQ 2 Head Doorbell +2)"},
+		{FDR_REC_REG_WRITE, 0x1ffc, 4, 0, "REG 1ffc <- 00000000 (CQ 511 Head Doorbell)"},
+		{FDR_REC_REG_WRITE, 0x2000, 4, 0xfee00000,
+		 "REG 2000 <- fee00000 (MSI-X 0 Message Address)"},
+		{FDR_REC_REG_WRITE, 0x2034, 4, 0, "REG 2034 <- 00000000 (MSI-X 3 Message Upper Address)"},
+		{FDR_REC_REG_WRITE, 0x2038, 4, 0x4023, "REG 2038 <- 00004023 (MSI-X 3 Message Data)"},
+		{FDR_REC_REG_WRITE, 0x203c, 4, 1, "REG 203c <- 00000001 (MSI-X 3 Vector Control)"},
+		{FDR_REC_REG_READ, 0x2010, 8, 0xfee01000,
+		 "REG 2010 -> 00000000fee01000 (MSI-X 1 Message Address)"},
+		{FDR_REC_REG_READ, 0x203d, 1, 0, "REG 203d -> 00 (MSI-X 3 Vector Control +1)"},
+		{FDR_REC_REG_READ, 0x3000, 8, 0x4, "REG 3000 -> 0000000000000004 (MSI-X PBA)"},
+		{FDR_REC_REG_READ, 0x3004, 4, 0, "REG 3004 -> 00000000 (MSI-X PBA +4)"},
+		{FDR_REC_REG_READ, 0x4000, 4, 0, "REG 4000 -> 00000000 (Unknown)"},
+		{FDR_REC_REG_READ, 0x0000, 8, 0x0020002803ff07ffull,
+		 "REG 0000 -> 0020002803ff07ff (CAP)"},
+		{FDR_REC_REG_READ, 0x001c, 4, 1, "REG 001c -> 00000001 (CSTS)"},
+		{FDR_REC_REG_READ, 0x0fff, 3, 1, "REG 0fff -> 00000001 (Unknown)"},
+	};
+	expect_accesses(t, sizeof(t) / sizeof(t[0]));
+}
+
+static void test_pci_bar0_areas(void **state)
+{
+	uint32_t i;
+
+	assert_int_equal(nvmedump_bar0(0xfff, &i), NVMEDUMP_BAR0_REG);
+	assert_int_equal(nvmedump_bar0(0x1018, &i), NVMEDUMP_BAR0_SQ_DB);
+	assert_int_equal(i, 3);
+	assert_int_equal(nvmedump_bar0(0x101f, &i), NVMEDUMP_BAR0_CQ_DB);
+	assert_int_equal(i, 3);
+	assert_int_equal(nvmedump_bar0(0x2ff0, &i), NVMEDUMP_BAR0_MSIX);
+	assert_int_equal(i, 255);
+	assert_int_equal(nvmedump_bar0(0x3fff, &i), NVMEDUMP_BAR0_PBA);
+	assert_int_equal(i, 0);
+	assert_int_equal(nvmedump_bar0(0x4000, &i), NVMEDUMP_BAR0_BEYOND);
+}
+
+static void test_cfg(void **state)
+{
+	static const struct access t[] = {
+		{FDR_REC_CFG_WRITE, 0x04, 2, 0x0006, "CFG 0004 <- 0006 (Command)"},
+		{FDR_REC_CFG_READ, 0x00, 4, 0x00101b36, "CFG 0000 -> 00101b36 (Vendor ID)"},
+		{FDR_REC_CFG_READ, 0x02, 2, 0x0010, "CFG 0002 -> 0010 (Device ID)"},
+		{FDR_REC_CFG_READ, 0x06, 2, 0x0010, "CFG 0006 -> 0010 (Status)"},
+		{FDR_REC_CFG_WRITE, 0x05, 1, 0x04, "CFG 0005 <- 04 (Command +1)"},
+		{FDR_REC_CFG_READ, 0x0b, 1, 0x01, "CFG 000b -> 01 (Class Code)"},
+		{FDR_REC_CFG_WRITE, 0x10, 4, 0xffffffff, "CFG 0010 <- ffffffff (BAR0)"},
+		{FDR_REC_CFG_WRITE, 0x14, 4, 0xffffffff, "CFG 0014 <- ffffffff (BAR0 Upper)"},
+		{FDR_REC_CFG_READ, 0x2c, 2, 0x1b36, "CFG 002c -> 1b36 (Subsystem Vendor ID)"},
+		{FDR_REC_CFG_READ, 0x34, 1, 0x40, "CFG 0034 -> 40 (Capabilities Pointer)"},
+		{FDR_REC_CFG_READ, 0x3d, 1, 0x01, "CFG 003d -> 01 (Interrupt Pin)"},
+		{FDR_REC_CFG_READ, 0x40, 2, 0x5001, "CFG 0040 -> 5001 (PM Capability ID)"},
+		{FDR_REC_CFG_WRITE, 0x44, 2, 0x0003, "CFG 0044 <- 0003 (PMCSR)"},
+		{FDR_REC_CFG_READ, 0x50, 4, 0x001f6011, "CFG 0050 -> 001f6011 (MSI-X Capability ID)"},
+		{FDR_REC_CFG_WRITE, 0x52, 2, 0x801f, "CFG 0052 <- 801f (MSI-X Message Control)"},
+		{FDR_REC_CFG_WRITE, 0x53, 1, 0xc0, "CFG 0053 <- c0 (MSI-X Message Control +1)"},
+		{FDR_REC_CFG_READ, 0x54, 4, 0x2000, "CFG 0054 -> 00002000 (MSI-X Table Offset)"},
+		{FDR_REC_CFG_READ, 0x58, 4, 0x3000, "CFG 0058 -> 00003000 (MSI-X PBA Offset)"},
+		{FDR_REC_CFG_READ, 0x62, 2, 0x0002, "CFG 0062 -> 0002 (PCIe Capabilities)"},
+		{FDR_REC_CFG_WRITE, 0x68, 2, 0x2810, "CFG 0068 <- 2810 (Device Control)"},
+		{FDR_REC_CFG_READ, 0x72, 2, 0x0011, "CFG 0072 -> 0011 (Link Status)"},
+		{FDR_REC_CFG_READ, 0x9a, 2, 0, "CFG 009a -> 0000 (Slot Status 2)"},
+		{FDR_REC_CFG_READ, 0x9c, 4, 0, "CFG 009c -> 00000000 (Unknown)"},
+		{FDR_REC_CFG_READ, 0x100, 4, 0, "CFG 0100 -> 00000000 (Extended Capability Header)"},
+		{FDR_REC_CFG_READ, 0x38, 8, 1, "CFG 0038 -> 0000000000000001 (Unknown)"},
+	};
+	expect_accesses(t, sizeof(t) / sizeof(t[0]));
+}
+
+static struct fdr_rec_event mkirq(uint8_t type, uint16_t vector, uint16_t cqid, uint16_t entries,
+				  uint8_t what)
+{
+	struct fdr_rec_event ev = mkpci(FDR_REC_IRQ, 700, PCI_06);
+
+	ev.qid = cqid;
+	ev.u.irq.type = type;
+	ev.u.irq.vector = vector;
+	ev.u.irq.cqid = cqid;
+	ev.u.irq.entries = entries;
+	ev.u.irq.what = what;
+	return ev;
+}
+
+static void test_irq(void **state)
+{
+	struct fdr_rec_event ev = mkirq(FDR_REC_IRQ_MSIX, 1, 1, 4, FDR_REC_IRQ_SENT);
+
+	expect_line(&ev, "[699] 1556804537:200909267 00:06.0 IRQ MSI-X vector=1 CQ=1 entries=4 sent");
+	ev = mkirq(FDR_REC_IRQ_MSIX, 3, 2, 1, FDR_REC_IRQ_PENDING);
+	expect_line(&ev, "[699] 1556804537:200909267 00:06.0 IRQ MSI-X vector=3 CQ=2 entries=1 "
+			 "pending (masked)");
+	ev = mkirq(FDR_REC_IRQ_MSIX, 0, 0, 2, FDR_REC_IRQ_DROPPED);
+	expect_line(&ev, "[699] 1556804537:200909267 00:06.0 IRQ MSI-X vector=0 CQ=0 entries=2 dropped");
+	ev = mkirq(FDR_REC_IRQ_INTX, 0, 1, 3, FDR_REC_IRQ_SENT);
+	expect_line(&ev, "[699] 1556804537:200909267 00:06.0 IRQ INTx CQ=1 entries=3 sent");
+	ev = mkirq(FDR_REC_IRQ_INTX, 0, 1, 0, FDR_REC_IRQ_DEASSERT);
+	expect_line(&ev, "[699] 1556804537:200909267 00:06.0 IRQ INTx CQ=1 deassert");
+	/* values from a later drive: as numbers */
+	ev = mkirq(7, 5, 1, 1, 9);
+	expect_line(&ev, "[699] 1556804537:200909267 00:06.0 IRQ type=7 vector=5 CQ=1 entries=1 "
+			 "what=9");
+}
+
+static struct fdr_rec_event mkdma(uint16_t qid, uint16_t cid, uint64_t addr, uint32_t len,
+				  bool write, uint8_t what)
+{
+	struct fdr_rec_event ev = mkpci(FDR_REC_DMA_ERR, 800, PCI_06);
+
+	ev.qid = qid;
+	ev.cid = cid;
+	ev.admin = qid == 0;
+	ev.u.dma.addr = addr;
+	ev.u.dma.len = len;
+	ev.u.dma.write = write;
+	ev.u.dma.what = what;
+	return ev;
+}
+
+static void test_dma(void **state)
+{
+	struct fdr_rec_event ev = mkdma(1, 3, 0x10001000, 4096, false, FDR_REC_DMA_DATA);
+
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=1 CID=0003 ERR read "
+			 "addr=10001000 len=4096 (data)");
+	ev = mkdma(1, 4, 0x20000, 512, true, FDR_REC_DMA_DATA);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=1 CID=0004 ERR write "
+			 "addr=20000 len=512 (data)");
+	ev = mkdma(0, 0x1f, 0xbfb00000, 4096, false, FDR_REC_DMA_PRP_LIST);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=0 CID=001f ERR read "
+			 "addr=bfb00000 len=4096 (PRP list)");
+	ev = mkdma(2, 9, 0x1000, 16, false, FDR_REC_DMA_SGL_SEG);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=2 CID=0009 ERR read "
+			 "addr=1000 len=16 (SGL segment)");
+	ev = mkdma(2, 0, 0xffffffffffffffc0ull, 64, false, FDR_REC_DMA_SQ);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=2 ERR read "
+			 "addr=ffffffffffffffc0 len=64 (SQ entry)");
+	/* a completion's entry: its command's SQ and CID (as pcie.c records it) */
+	ev = mkdma(3, 0x12, 0x5000, 16, true, FDR_REC_DMA_CQ);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=3 CID=0012 ERR write addr=5000 "
+			 "len=16 (CQ entry)");
+	ev = mkdma(1, 2, 0, 1, false, 42);
+	expect_line(&ev, "[799] 1556804537:200909267 00:06.0 DMA SQ=1 CID=0002 ERR read addr=0 len=1 "
+			 "(what=42)");
+}
+
+static void test_pci_conn_disc(void **state)
+{
+	struct fdr_rec_event ev = mkpci(FDR_REC_CONNECT, 1, PCI_06);
+
+	ev.cntlid = 0;
+	strcpy(ev.u.text, "/run/fd/nvme0/cntrl");
+	ev.len = (uint16_t)strlen(ev.u.text);
+	expect_line(&ev, "[0] 1556804537:200909267 00:06.0 CONN 00:06.0 gen=1 /run/fd/nvme0/cntrl");
+	ev = mkpci(FDR_REC_DISCONNECT, 2, FDR_REC_PCI_CONN(65535, 0x30));
+	strcpy(ev.u.text, "vfio-user client gone");
+	ev.len = (uint16_t)strlen(ev.u.text);
+	expect_line(&ev, "[1] 1556804537:200909267 00:06.0 DISC 00:06.0 gen=65535 "
+			 "vfio-user client gone");
+	ev.len = 0;
+	expect_line(&ev, "[1] 1556804537:200909267 00:06.0 DISC 00:06.0 gen=65535 -");
+}
+
+static void test_pci_address(void **state)
+{
+	char b[16];
+
+	assert_int_equal(nvmedump_format_pci(FDR_REC_PCI_CONN(1, 0x30), b, sizeof(b)), 7);
+	assert_string_equal(b, "00:06.0");
+	nvmedump_format_pci(0xffffffff, b, sizeof(b));
+	assert_string_equal(b, "ff:1f.7");
+	assert_int_equal(nvmedump_format_pci(0, b, 4), 7); /* like snprintf */
+	assert_string_equal(b, "00:");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +631,14 @@ int main(void)
 		cmocka_unit_test(test_action),
 		cmocka_unit_test(test_data),
 		cmocka_unit_test(test_unknown_kind_and_truncation),
+		cmocka_unit_test(test_pci_location),
+		cmocka_unit_test(test_pci_bar0),
+		cmocka_unit_test(test_pci_bar0_areas),
+		cmocka_unit_test(test_cfg),
+		cmocka_unit_test(test_irq),
+		cmocka_unit_test(test_dma),
+		cmocka_unit_test(test_pci_conn_disc),
+		cmocka_unit_test(test_pci_address),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -70,6 +70,73 @@ static void emit_reg(uint16_t kind, uint32_t offset, uint32_t size, uint64_t val
 	fdr_rec_commit(ev);
 }
 
+#define PCI_06 FDR_REC_PCI_CONN(1, 0x30) /* 00:06.0, attach generation 1 */
+
+/* A PCIe function's event: its header. */
+static struct fdr_rec_event *emit_pci(uint16_t kind, uint16_t qid)
+{
+	struct fdr_rec_event *ev = fdr_rec_begin(kind);
+
+	assert_non_null(ev);
+	ev->xport = FDR_REC_XPORT_PCIE;
+	ev->conn = PCI_06;
+	ev->cntlid = 2;
+	ev->qid = qid;
+	ev->admin = qid == 0;
+	return ev;
+}
+
+static void emit_pci_access(uint16_t kind, uint32_t offset, uint32_t size, uint64_t value)
+{
+	struct fdr_rec_event *ev = emit_pci(kind, 0);
+
+	ev->u.reg.offset = offset;
+	ev->u.reg.size = size;
+	ev->u.reg.value = value;
+	fdr_rec_commit(ev);
+}
+
+/* An MSI-X interrupt for CQ cqid. */
+static void emit_pci_irq(uint16_t cqid, uint16_t vector, uint16_t entries, uint8_t what)
+{
+	struct fdr_rec_event *ev = emit_pci(FDR_REC_IRQ, cqid);
+
+	ev->u.irq.type = FDR_REC_IRQ_MSIX;
+	ev->u.irq.vector = vector;
+	ev->u.irq.cqid = cqid;
+	ev->u.irq.entries = entries;
+	ev->u.irq.what = what;
+	fdr_rec_commit(ev);
+}
+
+/* [10]... a PCIe function's events */
+static void emit_pci_events(void)
+{
+	struct fdr_rec_event *ev;
+
+	/* [10] SQ 2 Tail Doorbell (1000h + 4 * 4), [11] CC, [12] an MSI-X
+	 * table entry, [13] config space */
+	emit_pci_access(FDR_REC_REG_WRITE, 0x1010, 4, 0x21);
+	emit_pci_access(FDR_REC_REG_WRITE, 0x14, 4, 0x00460001);
+	emit_pci_access(FDR_REC_REG_WRITE, 0x203c, 4, 1);
+	emit_pci_access(FDR_REC_CFG_WRITE, 0x04, 2, 0x0006);
+	/* [14] an interrupt, [15] a masked one, [16] a DMA error */
+	emit_pci_irq(1, 1, 4, FDR_REC_IRQ_SENT);
+	emit_pci_irq(2, 3, 1, FDR_REC_IRQ_PENDING);
+	ev = emit_pci(FDR_REC_DMA_ERR, 1);
+	ev->cid = 3;
+	ev->u.dma.addr = 0x10001000;
+	ev->u.dma.len = 4096;
+	ev->u.dma.what = FDR_REC_DMA_DATA;
+	fdr_rec_commit(ev);
+	/* [17] the host that attached */
+	ev = emit_pci(FDR_REC_CONNECT, 0);
+	ev->cntlid = 0;
+	strcpy(ev->u.text, "/tmp/fd/cntrl");
+	ev->len = (uint16_t)strlen(ev->u.text);
+	fdr_rec_commit(ev);
+}
+
 static void emit_text(uint16_t kind, uint32_t conn, const char *text)
 {
 	struct fdr_rec_event *ev = fdr_rec_begin(kind);
@@ -138,6 +205,7 @@ static int setup(void **state)
 	ev->len = 4;
 	memcpy(ev->u.text, "\xde\xad\xbe\xef", 4);
 	fdr_rec_commit(ev);
+	emit_pci_events();
 
 	snprintf(cmd, sizeof(cmd), "'%s' -r '%s' -w '%s'", nvmedump, ring, pcap);
 	if (run(cmd) != 0) {
@@ -172,7 +240,17 @@ static void test_info(void **state)
 		"6|10|||frankendrive|ACT SQ=1 CID=0003 tap=2 rule 3: completed at decode with 02h/81h\n"
 		"7|8|||frankendrive|CONN conn=7 192.0.2.1:51234\n"
 		"8|9|||frankendrive|DISC conn=7 peer closed\n"
-		"9|200|||frankendrive|kind 200 len=4\n";
+		"9|200|||frankendrive|kind 200 len=4\n"
+		"10|6|SQ 2 Tail Doorbell|0x0000000000000021|frankendrive|SQ 2 Tail Doorbell write: 33\n"
+		"11|6|CC|0x0000000000460001|frankendrive|"
+		"CC write: EN=1 CSS=0 MPS=0 AMS=0 SHN=0 IOSQES=6 IOCQES=4\n"
+		"12|6|MSI-X 3 Vector Control|0x0000000000000001|frankendrive|"
+		"MSI-X 3 Vector Control write: 0x00000001\n"
+		"13|13|||frankendrive|CFG 0004 <- 0006 (Command)\n"
+		"14|14|||frankendrive|IRQ MSI-X vector=1 CQ=1 entries=4 sent\n"
+		"15|14|||frankendrive|IRQ MSI-X vector=3 CQ=2 entries=1 pending (masked)\n"
+		"16|15|||frankendrive|DMA SQ=1 CID=0003 ERR read addr=10001000 len=4096 (data)\n"
+		"17|8|||frankendrive|CONN 00:06.0 gen=1 /tmp/fd/cntrl\n";
 
 	(void)state;
 	tshark_run("-Y frankendrive -T fields -E separator='|' -e frankendrive.index "
@@ -188,7 +266,8 @@ static void test_fields(void **state)
 	tshark_run("-Y 'frankendrive.reg.name == \"CC\"' -T fields -E separator='|' "
 		   "-e frankendrive.reg.write -e frankendrive.reg.cc.en -e frankendrive.reg.cc.iosqes "
 		   "-e frankendrive.reg.cc.iocqes -e frankendrive.cntlid");
-	assert_string_equal(out, "1|1|6|4|1\n");
+	assert_string_equal(out, "1|1|6|4|1\n"
+				 "1|1|6|4|2\n"); /* and the PCIe function's */
 
 	tshark_run("-Y 'frankendrive.reg.name == \"CSTS\"' -T fields -E separator='|' "
 		   "-e frankendrive.reg.write -e frankendrive.reg.csts.rdy -e frankendrive.reg.csts.cfs "
@@ -199,7 +278,8 @@ static void test_fields(void **state)
 		   "-e frankendrive.reg.offset -e frankendrive.reg.db.queue -e frankendrive.reg.db.qid "
 		   "-e frankendrive.reg.db.value");
 	assert_string_equal(out, "0x00001008|SQ Tail|1|5\n"
-				 "0x0000100c|CQ Head|1|4\n");
+				 "0x0000100c|CQ Head|1|4\n"
+				 "0x00001010|SQ Tail|2|33\n");
 
 	tshark_run("-Y 'frankendrive.aen.cdw0' -T fields -E separator='|' "
 		   "-e frankendrive.aen.type -e frankendrive.aen.type_name -e frankendrive.aen.info_name "
@@ -214,11 +294,53 @@ static void test_fields(void **state)
 	tshark_run("-Y 'frankendrive.text' -T fields -E separator='|' "
 		   "-e frankendrive.kind -e frankendrive.conn -e frankendrive.text");
 	assert_string_equal(out, "8|7|192.0.2.1:51234\n"
-				 "9|7|peer closed\n");
+				 "9|7|peer closed\n"
+				 "8|65584|/tmp/fd/cntrl\n"); /* 00:06.0, generation 1 */
 
 	tshark_run("-Y 'frankendrive.kind == 200' -T fields -E separator='|' "
 		   "-e frankendrive.kind_name -e frankendrive.len -e frankendrive.payload");
 	assert_true(!strncmp(out, "kind 200|4|deadbeef000000", 25));
+}
+
+/* A PCIe function's events: the transport, the PCI address, and the
+ * fields of the kinds it adds. */
+static void test_pci_fields(void **state)
+{
+	(void)state;
+	tshark_run("-Y 'frankendrive.pci == \"00:06.0\"' -T fields -E separator='|' "
+		   "-e frankendrive.index -e frankendrive.xport -e frankendrive.pci.bus "
+		   "-e frankendrive.pci.dev -e frankendrive.pci.fn -e frankendrive.pci.gen "
+		   "-e frankendrive.kind_name");
+	assert_string_equal(out, "10|1|0x00|0x06|0|1|REG_WRITE\n"
+				 "11|1|0x00|0x06|0|1|REG_WRITE\n"
+				 "12|1|0x00|0x06|0|1|REG_WRITE\n"
+				 "13|1|0x00|0x06|0|1|CFG_WRITE\n"
+				 "14|1|0x00|0x06|0|1|IRQ\n"
+				 "15|1|0x00|0x06|0|1|IRQ\n"
+				 "16|1|0x00|0x06|0|1|DMA_ERR\n"
+				 "17|1|0x00|0x06|0|1|CONNECT\n");
+	tshark_run("-Y 'frankendrive.xport == 0' -T fields -e frankendrive.index");
+	assert_string_equal(out, "0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n");
+
+	tshark_run("-Y 'frankendrive.reg.msix.vector' -T fields -E separator='|' "
+		   "-e frankendrive.reg.msix.vector -e frankendrive.reg.name");
+	assert_string_equal(out, "3|MSI-X 3 Vector Control\n");
+
+	tshark_run("-Y 'frankendrive.cfg.name' -T fields -E separator='|' "
+		   "-e frankendrive.cfg.offset -e frankendrive.cfg.size -e frankendrive.cfg.value "
+		   "-e frankendrive.cfg.write -e frankendrive.cfg.name");
+	assert_string_equal(out, "0x00000004|2|0x0000000000000006|1|Command\n");
+
+	tshark_run("-Y 'frankendrive.kind == 14' -T fields -E separator='|' "
+		   "-e frankendrive.irq.type -e frankendrive.irq.vector -e frankendrive.irq.cqid "
+		   "-e frankendrive.irq.entries -e frankendrive.irq.what");
+	assert_string_equal(out, "0|1|1|4|0\n"
+				 "0|3|2|1|1\n");
+
+	tshark_run("-Y 'frankendrive.dma.what == 0' -T fields -E separator='|' "
+		   "-e frankendrive.qid -e frankendrive.cid -e frankendrive.dma.addr "
+		   "-e frankendrive.dma.len -e frankendrive.dma.write");
+	assert_string_equal(out, "1|0x0003|0x0000000010001000|4096|0\n");
 }
 
 /* Each record's comment is nvmedump's text line; for the kinds whose Info
@@ -229,7 +351,7 @@ static void test_comments(void **state)
 	int n = 0;
 
 	(void)state;
-	tshark_run("-Y 'frankendrive.kind in {7, 8, 9, 10}' -T fields -E separator='|' "
+	tshark_run("-Y 'frankendrive.kind in {7, 8, 9, 10, 13, 14, 15}' -T fields -E separator='|' "
 		   "-e _ws.col.Info -e frame.comment");
 	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *sep = strchr(line, '|');
@@ -242,7 +364,7 @@ static void test_comments(void **state)
 		}
 		n++;
 	}
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 4 + 5);
 }
 
 /* Is there a tshark with Lua? */
@@ -261,6 +383,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_info),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_pci_fields),
 		cmocka_unit_test(test_comments),
 	};
 

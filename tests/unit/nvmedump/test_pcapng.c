@@ -565,12 +565,38 @@ static FILE *rin(void)
 	return f;
 }
 
+/* The next n events of r are in[]: the same text and fields. */
+static void expect_events(struct nvmedump_pcapng_reader *r, const struct fdr_rec_event *in,
+			  unsigned n)
+{
+	char a[NVMEDUMP_LINE_MAX], b[NVMEDUMP_LINE_MAX];
+	struct fdr_rec_event out;
+
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 1);
+		nvmedump_format(&in[i], a, sizeof(a));
+		nvmedump_format(&out, b, sizeof(b));
+		assert_string_equal(b, a);
+		assert_int_equal(out.kind, in[i].kind);
+		assert_int_equal(out.seq, in[i].seq);
+		assert_int_equal(out.wall_ns, in[i].wall_ns);
+		assert_int_equal(out.xport, in[i].xport);
+		assert_int_equal(out.conn, in[i].conn);
+		assert_int_equal(out.qid, in[i].qid);
+		assert_int_equal(out.cntlid, in[i].cntlid);
+		assert_int_equal(out.admin, in[i].admin);
+		assert_int_equal(out.cid, in[i].cid);
+		/* a latency as precise as the text, when the command is not there */
+		if (in[i].kind == FDR_REC_CPL)
+			assert_int_equal(out.u.cpl.opc, in[i].u.cpl.opc);
+	}
+}
+
 /* Everything written comes back, as the same text. */
 static void test_read_back(void **state)
 {
 	struct nvmedump_pcapng_writer *w = wopen(256, FDR_REC_F_REDACT_ADDRS);
 	struct fdr_rec_event in[12], out;
-	char a[NVMEDUMP_LINE_MAX], b[NVMEDUMP_LINE_MAX];
 	struct nvmedump_pcapng_reader *r;
 	unsigned n = 0, i;
 	char err[256];
@@ -627,19 +653,7 @@ static void test_read_back(void **state)
 	assert_string_equal(nvmedump_pcapng_reader_dev(r), DEV);
 	assert_int_equal(nvmedump_pcapng_reader_snaplen(r), 256);
 	assert_int_equal(nvmedump_pcapng_reader_flags(r), FDR_REC_F_REDACT_ADDRS);
-	for (i = 0; i < n; i++) {
-		assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 1);
-		nvmedump_format(&in[i], a, sizeof(a));
-		nvmedump_format(&out, b, sizeof(b));
-		assert_string_equal(b, a);
-		assert_int_equal(out.kind, in[i].kind);
-		assert_int_equal(out.seq, in[i].seq);
-		assert_int_equal(out.wall_ns, in[i].wall_ns);
-		assert_int_equal(out.conn, in[i].conn);
-		assert_int_equal(out.qid, in[i].qid);
-		assert_int_equal(out.cntlid, in[i].cntlid);
-		assert_int_equal(out.admin, in[i].admin);
-	}
+	expect_events(r, in, n);
 	assert_int_equal(in[3].u.cpl.latency_ns, 5000); /* from the command's time */
 	assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 0);
 	assert_int_equal(nvmedump_pcapng_reader_lost(r), 3);
@@ -834,6 +848,292 @@ static void test_follow_partial(void **state)
 	unlink(path);
 }
 
+/* ---- PCIe functions ---- */
+
+#define PCI_06 FDR_REC_PCI_CONN(1, 0x30) /* 00:06.0, attach generation 1 */
+#define PCI_HOST 0xac110030u             /* 172.(16 + 1).0.(6 << 3 | 0) */
+
+static struct fdr_rec_event pci_ev(struct fdr_rec_event e)
+{
+	e.xport = FDR_REC_XPORT_PCIE;
+	return e;
+}
+
+/* Each queue of a function its own conversation, apart from NVMe/TCP's. */
+static void test_pci_queues(void **state)
+{
+	struct nvmedump_pcapng_writer *w = wopen(0, 0);
+	struct fdr_rec_event a = pci_ev(cmd_ev(1, PCI_06, 0, 4, 3, NVME_ADM_IDENTIFY));
+	struct fdr_rec_event r = pci_ev(cmd_ev(2, PCI_06, 1, 4, 3, NVME_IO_READ));
+	struct fdr_rec_event r2 = pci_ev(cmd_ev(3, PCI_06, 1, 4, 4, NVME_IO_READ));
+	struct fdr_rec_event t = cmd_ev(4, 0x30, 1, 4, 3, NVME_IO_READ); /* same low bits */
+	const struct nvme_fabrics_connect_cmd *cc;
+	const struct nvme_fabrics_connect_data *cd;
+	const struct nvme_tcp_rsp *rsp;
+	struct epb p;
+
+	(void)state;
+	write_ev(w, &a);
+	write_ev(w, &r);
+	write_ev(w, &r2);
+	write_ev(w, &t);
+	wclose(w);
+	/* admin queue, I/O queue 1 and the TCP queue: a start each */
+	assert_int_equal(nblocks(), 2 + 5 + 5 + 1 + 5);
+
+	take_epb(2, &p); /* the admin queue's ICReq */
+	assert_string_equal(p.proto, "nvme-tcp");
+	assert_int_equal(p.src, PCI_HOST);
+	assert_int_equal(p.sport, 50000);
+	assert_int_equal(p.dst, 0xc0000201);
+	assert_int_equal(p.dport, 4420);
+	assert_string_equal(p.comment, "frankendrive: synthetic ICReq: the start of queue 0 "
+				       "(00:06.0 gen 1), not recorded");
+	take_epb(4, &p); /* its Connect: QID 0, a dynamic controller */
+	cc = (const void *)(p.payload + 8);
+	cd = (const void *)(p.payload + 72);
+	assert_int_equal(cc->qid, 0);
+	assert_int_equal(cd->cntlid, 0xffff);
+	assert_string_equal(p.comment, "frankendrive: synthetic Connect: queue 0 of controller 4 "
+				       "(00:06.0 gen 1)");
+	take_epb(5, &p);
+	rsp = (const void *)p.payload;
+	assert_int_equal(rsp->cqe.cdw0, 4);
+	assert_int_equal(p.dst, PCI_HOST);
+	take_epb(6, &p); /* the Identify */
+	assert_int_equal(p.src, PCI_HOST);
+	assert_int_equal(p.sport, 50000);
+	assert_true(!strncmp(p.comment, "[1] 1700000000:123457789 00:06.0 ADM SQ=0 CID=0003 ", 51));
+
+	take_epb(7, &p); /* queue 1 of the same function: a start of its own */
+	assert_true(!strncmp(p.comment, "frankendrive: synthetic ICReq: the start of queue 1 "
+					"(00:06.0 gen 1)", 66));
+	assert_int_equal(p.src, PCI_HOST);
+	assert_int_equal(p.sport, 50001);
+	take_epb(9, &p);
+	cc = (const void *)(p.payload + 8);
+	cd = (const void *)(p.payload + 72);
+	assert_int_equal(cc->qid, 1);
+	assert_int_equal(cd->cntlid, 4);
+	take_epb(11, &p); /* its Read, then the next one: no new start */
+	assert_int_equal(p.sport, 50001);
+	assert_true(!strncmp(p.comment, "[2] ", 4));
+	take_epb(12, &p);
+	assert_int_equal(p.sport, 50001);
+	assert_true(!strncmp(p.comment, "[3] ", 4));
+
+	take_epb(13, &p); /* NVMe/TCP connection 30h, queue 1: 10.0.0.48 */
+	assert_int_equal(p.src, 0x0a000030);
+	assert_int_equal(p.sport, 50001);
+	assert_true(!strncmp(p.comment, "frankendrive: synthetic ICReq: the start of queue 1 "
+					"(conn 48)", 60));
+	take_epb(17, &p);
+	assert_int_equal(p.src, 0x0a000030);
+	assert_true(!strncmp(p.comment, "[4] 1700000000:123460789 ctrl4 IO SQ=1 CID=0003 ", 48));
+}
+
+/* The other kinds: frankendrive records on their queue's conversation,
+ * from the controller what it does to the host. */
+static void test_pci_records(void **state)
+{
+	struct nvmedump_pcapng_writer *w = wopen(0, 0);
+	struct fdr_rec_event ev[5];
+	static const struct {
+		uint16_t port;
+		bool to_ctrl;
+		const char *line;
+	} want[] = {
+		{50000, true, "[10] 1700000000:123466789 00:06.0 REG 1010 <- 00000021 (SQ 2 Tail Doorbell)"},
+		{50000, true, "[11] 1700000000:123467789 00:06.0 CFG 0004 <- 0006 (Command)"},
+		{50002, false, "[12] 1700000000:123468789 00:06.0 IRQ MSI-X vector=2 CQ=2 entries=1 sent"},
+		{50001, false, "[13] 1700000000:123469789 00:06.0 DMA SQ=1 CID=0007 ERR read addr=1000 "
+			       "len=512 (data)"},
+		{50000, true, "[14] 1700000000:123470789 00:06.0 CONN 00:06.0 gen=1 /tmp/cntrl"},
+	};
+	struct epb p;
+
+	(void)state;
+	ev[0] = pci_ev(ev0(FDR_REC_REG_WRITE, 10, PCI_06, 0, 1));
+	ev[0].u.reg.offset = 0x1010;
+	ev[0].u.reg.size = 4;
+	ev[0].u.reg.value = 0x21;
+	ev[1] = pci_ev(ev0(FDR_REC_CFG_WRITE, 11, PCI_06, 0, 1));
+	ev[1].u.reg.offset = 4;
+	ev[1].u.reg.size = 2;
+	ev[1].u.reg.value = 6;
+	ev[2] = pci_ev(ev0(FDR_REC_IRQ, 12, PCI_06, 2, 1));
+	ev[2].u.irq.vector = 2;
+	ev[2].u.irq.cqid = 2;
+	ev[2].u.irq.entries = 1;
+	ev[3] = pci_ev(ev0(FDR_REC_DMA_ERR, 13, PCI_06, 1, 1));
+	ev[3].cid = 7;
+	ev[3].u.dma.addr = 0x1000;
+	ev[3].u.dma.len = 512;
+	ev[4] = pci_ev(ev0(FDR_REC_CONNECT, 14, PCI_06, 0, 0));
+	strcpy(ev[4].u.text, "/tmp/cntrl");
+	ev[4].len = 10;
+	for (unsigned i = 0; i < 5; i++)
+		write_ev(w, &ev[i]);
+	wclose(w);
+	assert_int_equal(nblocks(), 2 + 5);
+	for (unsigned i = 0; i < 5; i++) {
+		struct fdr_rec_event back;
+
+		take_epb(2 + i, &p);
+		assert_string_equal(p.proto, "frankendrive");
+		assert_string_equal(p.comment, want[i].line);
+		assert_int_equal(want[i].to_ctrl ? p.src : p.dst, PCI_HOST);
+		assert_int_equal(want[i].to_ctrl ? p.sport : p.dport, want[i].port);
+		assert_int_equal(want[i].to_ctrl ? p.dst : p.src, 0xc0000201);
+		memcpy(&back, p.payload, sizeof(back));
+		assert_int_equal(back.xport, FDR_REC_XPORT_PCIE);
+		assert_int_equal(back.conn, PCI_06);
+	}
+}
+
+/* A host leaving does not end its function's queues (the recorder may
+ * complete their commands after it): no new start. */
+static void test_pci_disconnect(void **state)
+{
+	struct nvmedump_pcapng_writer *w = wopen(0, 0);
+	struct fdr_rec_event c = pci_ev(cmd_ev(1, PCI_06, 0, 4, 3, NVME_ADM_IDENTIFY));
+	struct fdr_rec_event d = pci_ev(ev0(FDR_REC_DISCONNECT, 2, PCI_06, 0, 0));
+	struct fdr_rec_event p = pci_ev(ev0(FDR_REC_CPL, 3, PCI_06, 0, 4));
+	struct epb e;
+
+	(void)state;
+	p.cid = 3;
+	p.u.cpl.cqe.cid = 3;
+	write_ev(w, &c);
+	write_ev(w, &d);
+	write_ev(w, &p);
+	wclose(w);
+	assert_int_equal(nblocks(), 2 + 4 + 3);
+	take_epb(8, &e);
+	assert_true(!strncmp(e.comment, "[3] ", 4));
+}
+
+/* Read back: the same lines, events and queues; a TCP queue with the same
+ * QID and CIDs and a later attach of the function stay apart. */
+static void test_pci_read_back(void **state)
+{
+	struct nvmedump_pcapng_writer *w = wopen(256, 0);
+	struct fdr_rec_event in[16], out;
+	struct nvmedump_pcapng_reader *r;
+	unsigned n = 0, i;
+	char err[256];
+	FILE *f;
+
+	(void)state;
+	in[n] = pci_ev(ev0(FDR_REC_CONNECT, 1, PCI_06, 0, 0));
+	strcpy(in[n].u.text, "/tmp/fd/cntrl");
+	in[n++].len = 13;
+	in[n] = pci_ev(cmd_ev(2, PCI_06, 1, 4, 0x10, NVME_IO_READ));
+	in[n].u.cmd.sqe.flags = 0; /* PRPs */
+	in[n++].u.cmd.sqe.dptr.prp1 = 0xbffc7000;
+	in[n] = cmd_ev(3, 0x30, 1, 4, 0x10, NVME_IO_WRITE); /* TCP, same QID and CID */
+	n++;
+	in[n] = pci_ev(ev0(FDR_REC_DATA, 4, PCI_06, 1, 4));
+	in[n].cid = 0x10;
+	in[n].len = 4;
+	memcpy(in[n++].u.data.bytes, "\x01\x02\x03\x04", 4);
+	in[n] = pci_ev(ev0(FDR_REC_CPL, 5, PCI_06, 1, 4));
+	in[n].cid = 0x10;
+	in[n].u.cpl.cqe.cid = 0x10;
+	in[n].u.cpl.cqe.sqid = 1;
+	in[n].u.cpl.cqe.status = 1;
+	in[n].u.cpl.latency_ns = 3000; /* from its own command, not the TCP one */
+	in[n++].u.cpl.opc = NVME_IO_READ;
+	in[n] = pci_ev(ev0(FDR_REC_IRQ, 6, PCI_06, 1, 4));
+	in[n].u.irq.vector = 1;
+	in[n].u.irq.cqid = 1;
+	in[n++].u.irq.entries = 1;
+	/* a PCIe host's Fabrics Connect: a bad command, not a new queue */
+	in[n] = pci_ev(cmd_ev(7, PCI_06, 0, 4, 0x20, NVME_ADM_FABRICS));
+	in[n].u.cmd.sqe.nsid = NVME_FCTYPE_CONNECT;
+	in[n++].u.cmd.sqe.cdw10 = 5u << 16;
+	in[n] = pci_ev(cmd_ev(8, PCI_06, 0, 4, 0x21, NVME_ADM_IDENTIFY));
+	n++;
+	in[n] = pci_ev(ev0(FDR_REC_DISCONNECT, 9, PCI_06, 0, 0));
+	strcpy(in[n].u.text, "gone");
+	in[n++].len = 4;
+	in[n] = pci_ev(ev0(FDR_REC_CPL, 10, PCI_06, 0, 4)); /* after it: aborted */
+	in[n].cid = 0x21;
+	in[n].u.cpl.cqe.cid = 0x21;
+	in[n].u.cpl.cqe.status = NVME_STATUS(0, 0x08) << 1;
+	in[n].u.cpl.latency_ns = 2000;
+	in[n++].u.cpl.opc = NVME_ADM_IDENTIFY;
+	/* the next attach, on another bus: controller 5 */
+	in[n] = pci_ev(cmd_ev(11, FDR_REC_PCI_CONN(2, 0x0130), 1, 5, 0x10, NVME_IO_READ));
+	n++;
+	in[n] = pci_ev(ev0(FDR_REC_CPL, 12, FDR_REC_PCI_CONN(2, 0x0130), 1, 5));
+	in[n].cid = 0x10;
+	in[n].u.cpl.cqe.cid = 0x10;
+	in[n].u.cpl.latency_ns = 1000;
+	in[n++].u.cpl.opc = NVME_IO_READ;
+	assert_true(n <= sizeof(in) / sizeof(in[0]));
+	for (i = 0; i < n; i++)
+		write_ev(w, &in[i]);
+	wclose(w);
+
+	f = rin();
+	r = nvmedump_pcapng_reader_open(f, false, err, sizeof(err));
+	assert_non_null(r);
+	expect_events(r, in, n);
+	assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 0);
+	assert_int_equal(nvmedump_pcapng_reader_skipped(r), 0);
+	nvmedump_pcapng_reader_close(r);
+	fclose(f);
+}
+
+/* Without comments: from the addresses alone; of the attach generation
+ * the low 4 bits come back (docs/recorder.md). */
+static void test_pci_read_no_comments(void **state)
+{
+	struct nvmedump_pcapng_writer *w = wopen(0, 0);
+	struct fdr_rec_event c = pci_ev(cmd_ev(1, FDR_REC_PCI_CONN(0x12, 0xff3d), 7, 9, 1,
+					       NVME_IO_WRITE));
+	struct fdr_rec_event p = pci_ev(ev0(FDR_REC_CPL, 2, FDR_REC_PCI_CONN(0x12, 0xff3d), 7, 9));
+	struct fdr_rec_event t = cmd_ev(2, 0xff3d, 7, 9, 1, NVME_IO_READ); /* the same, TCP */
+	struct nvmedump_pcapng_reader *r;
+	struct fdr_rec_event out;
+	char err[256];
+	struct epb e;
+	FILE *f;
+
+	(void)state;
+	p.cid = 1;
+	p.u.cpl.cqe.cid = 1;
+	assert_int_equal(nvmedump_pcapng_write_event(w, &c, NULL), 0);
+	assert_int_equal(nvmedump_pcapng_write_event(w, &t, NULL), 0);
+	assert_int_equal(nvmedump_pcapng_write_event(w, &p, NULL), 0);
+	wclose(w);
+	take_epb(6, &e);
+	assert_int_equal(e.src, 0xac12ff3d); /* 172.(16 + 2).255.61 */
+	assert_int_equal(e.sport, 50007);
+	f = rin();
+	r = nvmedump_pcapng_reader_open(f, false, err, sizeof(err));
+	assert_non_null(r);
+	assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 1);
+	assert_int_equal(out.kind, FDR_REC_CMD);
+	assert_int_equal(out.xport, FDR_REC_XPORT_PCIE);
+	assert_int_equal(out.conn, FDR_REC_PCI_CONN(2, 0xff3d));
+	assert_int_equal(out.qid, 7);
+	assert_int_equal(out.cntlid, 9);
+	assert_int_equal(out.admin, 0);
+	assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 1);
+	assert_int_equal(out.kind, FDR_REC_CMD);
+	assert_int_equal(out.xport, FDR_REC_XPORT_FABRICS);
+	assert_int_equal(out.conn, 0xff3d);
+	assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 1);
+	assert_int_equal(out.kind, FDR_REC_CPL);
+	assert_int_equal(out.u.cpl.opc, NVME_IO_WRITE); /* its own queue's command */
+	assert_int_equal(out.conn, FDR_REC_PCI_CONN(2, 0xff3d));
+	assert_int_equal(nvmedump_pcapng_reader_next(r, &out), 0);
+	nvmedump_pcapng_reader_close(r);
+	fclose(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +1148,11 @@ int main(void)
 		cmocka_unit_test_teardown(test_read_no_comments, teardown_mem),
 		cmocka_unit_test_teardown(test_bad_input, teardown_mem),
 		cmocka_unit_test_teardown(test_follow_partial, teardown_mem),
+		cmocka_unit_test_teardown(test_pci_queues, teardown_mem),
+		cmocka_unit_test_teardown(test_pci_records, teardown_mem),
+		cmocka_unit_test_teardown(test_pci_disconnect, teardown_mem),
+		cmocka_unit_test_teardown(test_pci_read_back, teardown_mem),
+		cmocka_unit_test_teardown(test_pci_read_no_comments, teardown_mem),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

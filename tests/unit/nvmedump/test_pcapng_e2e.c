@@ -4,7 +4,9 @@
  * (admin queue with its real Connect, an I/O queue whose Connect the ring
  * does not reach back to, an I/O queue Connect, registers, data, actions, an
  * asynchronous event, a failed command, a completion whose command was
- * lost), then the built nvmedump (argv[1]):
+ * lost) and a PCIe function's (config space, registers, doorbells,
+ * commands on the same QIDs with the same CIDs as the NVMe/TCP ones,
+ * interrupts, a DMA error), then the built nvmedump (argv[1]):
  *
  *   - nvmedump -r RING and nvmedump -r (RING written with -w) print the
  *     same text, also filtered, with --lost, with -s, through a pipe;
@@ -42,7 +44,7 @@ static char out[262144], err[8192];
 
 /* ---- The ring ---- */
 
-static struct fdr_rec_event evs[64];
+static struct fdr_rec_event evs[96];
 static unsigned nevs;
 
 static struct fdr_rec_event *add(uint16_t kind, uint64_t t_us, uint32_t conn, uint16_t qid,
@@ -111,6 +113,89 @@ static void data(const struct fdr_rec_event *c, uint64_t t_us, uint16_t qid, uin
 		for (unsigned i = 0; i < e->len; i++)
 			e->u.data.bytes[i] = (uint8_t)(seed + off + i);
 	}
+}
+
+#define PCI_06 FDR_REC_PCI_CONN(1, 0x30) /* 00:06.0 */
+#define PCI_HOST "172.17.0.48"          /* its queues' host in pcapng */
+
+static struct fdr_rec_event *pci(uint16_t kind, uint64_t t_us, uint16_t qid)
+{
+	struct fdr_rec_event *e = add(kind, t_us, PCI_06, qid, 2);
+
+	e->xport = FDR_REC_XPORT_PCIE;
+	return e;
+}
+
+static void pci_access(uint16_t kind, uint64_t t_us, uint32_t off, uint32_t size, uint64_t value)
+{
+	struct fdr_rec_event *e = pci(kind, t_us, 0);
+
+	e->u.reg.offset = off;
+	e->u.reg.size = size;
+	e->u.reg.value = value;
+}
+
+static void pci_irq(uint64_t t_us, uint16_t cqid, uint16_t entries)
+{
+	struct fdr_rec_event *e = pci(FDR_REC_IRQ, t_us, cqid);
+
+	e->u.irq.vector = cqid;
+	e->u.irq.cqid = cqid;
+	e->u.irq.entries = entries;
+}
+
+static struct fdr_rec_event *pci_cmd(uint64_t t_us, uint16_t qid, uint16_t cid, uint8_t opc,
+				     uint32_t nsid, uint32_t cdw10)
+{
+	struct fdr_rec_event *c = cmd(t_us, PCI_06, qid, 2, cid, opc, nsid);
+
+	c->xport = FDR_REC_XPORT_PCIE;
+	c->u.cmd.sqe.flags = 0; /* PRPs */
+	c->u.cmd.sqe.dptr.prp1 = 0xbfb24000;
+	c->u.cmd.sqe.dptr.prp2 = 0;
+	c->u.cmd.sqe.cdw10 = cdw10;
+	return c;
+}
+
+/* 00:06.0 attaches, enables its controller, identifies it, reads and
+ * writes on I/O queue 1 (the write's data is not mapped), and leaves. */
+static void build_pci_events(void)
+{
+	struct fdr_rec_event *e, *c;
+
+	e = pci(FDR_REC_CONNECT, 500, 0);
+	e->cntlid = 0;
+	strcpy(e->u.text, "/tmp/fd/nvme0/cntrl");
+	e->len = (uint16_t)strlen(e->u.text);
+	pci_access(FDR_REC_CFG_WRITE, 501, 0x04, 2, 0x0006);
+	pci_access(FDR_REC_REG_WRITE, 502, 0x14, 4, 0x00460001);
+	pci_access(FDR_REC_REG_WRITE, 503, 0x1000, 4, 1);
+	c = pci_cmd(504, 0, 3, NVME_ADM_IDENTIFY, 0, 1); /* the CID of conn 1's */
+	e = cpl(c, 7, 0, 2, 0, 0);
+	e->xport = FDR_REC_XPORT_PCIE;
+	e->u.cpl.cqe.status |= 1; /* phase */
+	pci_irq(512, 0, 1);
+	pci_access(FDR_REC_REG_WRITE, 513, 0x1004, 4, 1);
+	pci_access(FDR_REC_REG_WRITE, 520, 0x1008, 4, 2);
+	c = pci_cmd(521, 1, 0x10, NVME_IO_READ, 1, 0x4000); /* the QID and CID of conn 7's */
+	c->u.cmd.sqe.cdw12 = 7;
+	data(c, 540, 1, 2, 64, 0x11);
+	evs[nevs - 1].xport = FDR_REC_XPORT_PCIE;
+	e = cpl(c, 20, 1, 2, 0, 0);
+	e->xport = FDR_REC_XPORT_PCIE;
+	c = pci_cmd(522, 1, 0x11, NVME_IO_WRITE, 1, 0x5000);
+	e = pci(FDR_REC_DMA_ERR, 525, 1);
+	e->cid = 0x11;
+	e->u.dma.addr = 0x10001000;
+	e->u.dma.len = 4096;
+	e = cpl(c, 9, 1, 2, NVME_STATUS(0, 0x04), 0); /* Data Transfer Error */
+	e->xport = FDR_REC_XPORT_PCIE;
+	pci_irq(545, 1, 2);
+	pci_access(FDR_REC_REG_WRITE, 546, 0x100c, 4, 2);
+	e = pci(FDR_REC_DISCONNECT, 600, 0);
+	e->cntlid = 0;
+	strcpy(e->u.text, "vfio-user client gone");
+	e->len = (uint16_t)strlen(e->u.text);
 }
 
 static void build_events(void)
@@ -204,6 +289,7 @@ static void build_events(void)
 	e = add(FDR_REC_DISCONNECT, 400, 7, 0, 0);
 	strcpy(e->u.text, "host closed");
 	e->len = (uint16_t)strlen(e->u.text);
+	build_pci_events();
 }
 
 static int write_ring(void)
@@ -313,6 +399,16 @@ static void test_round_trip(void **state)
 	assert_non_null(strstr(out, " ctrl1 DATA SQ=2 CID=0020 off=0 len=64 "));
 	assert_non_null(strstr(out, " ctrl1 CPL SQ=2 CID=0020 P=0 STS=0x0000 CDW0=0x1 LAT=5.0us "
 				    "OPC=Connect\n"));
+	/* the PCIe function: its address, each queue's own latencies */
+	assert_non_null(strstr(out, " 00:06.0 REG 1000 <- 00000001 (SQ 0 Tail Doorbell)\n"));
+	assert_non_null(strstr(out, " 00:06.0 CPL SQ=0 CID=0003 P=1 STS=0x0000 CDW0=0 LAT=7.0us "
+				    "OPC=Identify\n"));
+	assert_non_null(strstr(out, " 00:06.0 CPL SQ=1 CID=0010 P=0 STS=0x0000 CDW0=0 LAT=20.0us "
+				    "OPC=Read\n"));
+	assert_non_null(strstr(out, " ctrl1 CPL SQ=1 CID=0010 P=0 STS=0x0000 CDW0=0 LAT=12.0us "
+				    "OPC=Read\n"));
+	assert_non_null(strstr(out, " 00:06.0 DATA SQ=1 CID=0010 off=0 len=64 1112"));
+	assert_non_null(strstr(out, " 00:06.0 CONN 00:06.0 gen=1 /tmp/fd/nvme0/cntrl\n"));
 	same_both_ways("--lost");
 	assert_true(!strncmp(out, "LOST 3 events (overwritten before read)\n[3] ", 44));
 }
@@ -326,7 +422,35 @@ static void test_filtered(void **state)
 	same_both_ways("-c 5 io");
 	assert_int_equal(lines(out), 5);
 	same_both_ways("status");
-	assert_int_equal(lines(out), 2);
+	assert_int_equal(lines(out), 3);
+}
+
+/* The PCIe filters select the same events from pcapng as from the ring;
+ * "ctrl 2" needs the controller, which PCIe lines do not show. */
+static void test_filtered_pci(void **state)
+{
+	static const struct {
+		const char *expr;
+		int n;
+	} t[] = {
+		{"pci", 18},
+		{"tcp", 33},
+		{"pci 00:06.0 and qid 1", 9},
+		{"ctrl 2", 16},
+		{"doorbell", 4},
+		{"kind irq or vector 1", 2},
+		{"kind dma or kind cfg", 2},
+		{"pci and io and kind cpl", 2},
+	};
+	char opts[128];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		snprintf(opts, sizeof(opts), "'%s'", t[i].expr);
+		same_both_ways(opts);
+		if (lines(out) != t[i].n)
+			fail_msg("'%s': %d lines, want %d:\n%s", t[i].expr, lines(out), t[i].n, out);
+	}
 }
 
 static void test_snaplen(void **state)
@@ -428,21 +552,23 @@ static void test_bad_files(void **state)
  * Stock tshark: the fields of every packet, two passes (-2) so that
  * commands link to their completions.  Per line: opcode, CID, NSID, SLBA,
  * CQE status, queue ID, latency (ms), the completion's frame (in a command),
- * the command's frame (in a completion).  Fabrics commands (Connect,
- * Property Get) have fields of their own, so only their CQE status and the
- * queue ID show here.
+ * the command's frame (in a completion), the source and destination
+ * addresses.  Fabrics commands (Connect, Property Get) have fields of their
+ * own, so only their CQE status and the queue ID show here.
  */
 #define TSHARK_FIELDS                                                                        \
 	"-e nvme.cmd.opc -e nvme.cmd.cid -e nvme.cmd.nsid -e nvme.cmd.slba -e nvme.cqe.status " \
-	"-e nvme-tcp.cmd.qid -e nvme.cmd_latency -e nvme.cqe_pkt -e nvme.cmd_pkt"
+	"-e nvme-tcp.cmd.qid -e nvme.cmd_latency -e nvme.cqe_pkt -e nvme.cmd_pkt "               \
+	"-e exported_pdu.ipv4_src -e exported_pdu.ipv4_dst"
+#define NFIELDS 11
 
 static char tshark_out[sizeof(out)];
 
 struct frame {
-	char *f[9];
+	char *f[NFIELDS];
 };
 
-static struct frame frames[128];
+static struct frame frames[160];
 static int nframes;
 
 static void split_tshark(void)
@@ -456,31 +582,33 @@ static void split_tshark(void)
 		int nf = 0;
 
 		assert_true(nframes < (int)(sizeof(frames) / sizeof(frames[0])));
-		for (char *q = p; q && nf < 9;) {
+		for (char *q = p; q && nf < NFIELDS;) {
 			fr->f[nf++] = q;
 			q = strchr(q, '|');
 			if (q)
 				*q++ = '\0';
 		}
-		assert_int_equal(nf, 9);
+		assert_int_equal(nf, NFIELDS);
 	}
 }
 
-/* The frame (1-based) of the command with this opcode and CID. */
-static int find_cmd(const char *opc, const char *cid)
+/* The frame (1-based) of the command with this opcode and CID from host. */
+static int find_cmd(const char *host, const char *opc, const char *cid)
 {
 	for (int i = 0; i < nframes; i++)
-		if (!strcmp(frames[i].f[0], opc) && !strcmp(frames[i].f[1], cid))
+		if (!strcmp(frames[i].f[0], opc) && !strcmp(frames[i].f[1], cid) &&
+		    !strcmp(frames[i].f[9], host))
 			return i + 1;
-	fail_msg("no command %s CID %s", opc, cid);
+	fail_msg("no command %s CID %s from %s", opc, cid, host);
 	return 0;
 }
 
-/* Check a command and its completion; returns the completion's frame. */
-static int check_pair(const char *opc, const char *cid, const char *nsid, const char *slba,
-		      const char *qid, const char *status, const char *latency)
+/* Check a command of host's queue and its completion, sent to the same
+ * host; returns the completion's frame. */
+static int check_pair(const char *host, const char *opc, const char *cid, const char *nsid,
+		      const char *slba, const char *qid, const char *status, const char *latency)
 {
-	int c = find_cmd(opc, cid), r;
+	int c = find_cmd(host, opc, cid), r;
 	struct frame *fc = &frames[c - 1], *fr;
 
 	assert_string_equal(fc->f[2], nsid);
@@ -493,6 +621,7 @@ static int check_pair(const char *opc, const char *cid, const char *nsid, const 
 	assert_string_equal(fr->f[4], status);
 	assert_string_equal(fr->f[5], qid);
 	assert_string_equal(fr->f[6], latency);
+	assert_string_equal(fr->f[10], host);
 	return r;
 }
 
@@ -516,21 +645,33 @@ static void test_tshark(void **state)
 	}
 	assert_null(strstr(err, "rror")); /* "Error", "error" */
 	split_tshark();
-	assert_int_equal(nframes, 45); /* the events and 14 synthetic records */
+	/* the events, and synthetic records: 2 for each NVMe/TCP queue with its
+	 * Connect (conn 1 and 9), 4 for the others (7 and 12), 4 for each of
+	 * the PCIe function's two queues */
+	assert_int_equal(nframes, (int)nevs + 2 * 2 + 2 * 4 + 2 * 4);
 
 	/* Identify on the admin queue; its real Connect said QID 0 */
-	check_pair("0x06", "0x0003", "0x00000000", "", "0x0000", "0x0000", "0.002");
+	check_pair("10.0.0.1", "0x06", "0x0003", "0x00000000", "", "0x0000", "0x0000", "0.002");
 	/* I/O queue 1, whose Connect the ring does not reach back to: a Read,
 	 * a Write, and a Read that failed with 0x281 (the CQE's status field
 	 * holds it shifted by the phase bit) */
-	check_pair("0x02", "0x0010", "0x00000001", "0x0000000000001234", "0x0001", "0x0000",
-		   "0.012");
-	check_pair("0x01", "0x0011", "0x00000001", "0x0000000000002000", "0x0001", "0x0000",
-		   "0.005");
-	check_pair("0x02", "0x0012", "0x00000001", "0x0000000000003000", "0x0001", "0x0502",
-		   "0.003");
+	check_pair("10.0.0.7", "0x02", "0x0010", "0x00000001", "0x0000000000001234", "0x0001",
+		   "0x0000", "0.012");
+	check_pair("10.0.0.7", "0x01", "0x0011", "0x00000001", "0x0000000000002000", "0x0001",
+		   "0x0000", "0.005");
+	check_pair("10.0.0.7", "0x02", "0x0012", "0x00000001", "0x0000000000003000", "0x0001",
+		   "0x0502", "0.003");
 	/* I/O queue 2, its Connect recorded: a Flush of 1.5 ms */
-	check_pair("0x00", "0x0021", "0x00000001", "", "0x0002", "0x0000", "1.5");
+	check_pair("10.0.0.9", "0x00", "0x0021", "0x00000001", "", "0x0002", "0x0000", "1.5");
+	/* The PCIe function, whose queues share a conn but not a conversation,
+	 * with the CIDs of the NVMe/TCP queues above: its Identify, a Read
+	 * and a Write that failed with Data Transfer Error (04h); the Identify's
+	 * CQE has the phase bit set */
+	check_pair(PCI_HOST, "0x06", "0x0003", "0x00000000", "", "0x0000", "0x0001", "0.007");
+	check_pair(PCI_HOST, "0x02", "0x0010", "0x00000001", "0x0000000000004000", "0x0001",
+		   "0x0000", "0.02");
+	check_pair(PCI_HOST, "0x01", "0x0011", "0x00000001", "0x0000000000005000", "0x0001",
+		   "0x0008", "0.009");
 
 	/* every event's line is its packet's comment, in order */
 	assert_int_equal(sh("'%s' -r '%s' -T fields -e frame.comment "
@@ -547,7 +688,9 @@ static void test_tshark(void **state)
 			    "-e _ws.expert.severity -Y 'exported_pdu.prot_name == \"frankendrive\"'",
 			    tshark, pcap),
 			 0);
-	assert_int_equal(lines(out), 8); /* CONN, 2 PDU, 2 REG, AEN, ACT, DISC */
+	/* CONN, 2 PDU, 2 REG, AEN, ACT, DISC; of 00:06.0 CONN, CFG, 5 REG,
+	 * 2 IRQ, DMA, DISC */
+	assert_int_equal(lines(out), 8 + 11);
 	for (char *p = out; *p; p = strchr(p, '\n') + 1) {
 		/* not malformed, and no expert info above the comment's */
 		size_t n = strcspn(p, "\t");
@@ -595,6 +738,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_filtered),
+		cmocka_unit_test(test_filtered_pci),
 		cmocka_unit_test(test_snaplen),
 		cmocka_unit_test(test_pipe),
 		cmocka_unit_test(test_bad_files),
