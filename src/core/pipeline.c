@@ -242,6 +242,8 @@ static void writeback_post(struct fdr_req *req)
 	req->status = (uint16_t)(req->cpl.status >> 1);
 	if (req->status && ctrl && !q->closing)
 		fdr_ctrl_log_error(ctrl, req, req->slba, 0xffff);
+	if (q->ops->cpl_phase)
+		req->cpl.status = (uint16_t)((req->cpl.status & ~1u) | q->ops->cpl_phase(req));
 	FDR_RECORD(cpl_slow(req));
 	q->ops->complete(req);
 }

@@ -115,6 +115,10 @@ void fdr_record_aen_slow(const struct fdr_ctrl *ctrl, uint32_t cdw0)
 		return;
 	ev->cntlid = ctrl->cntlid;
 	ev->admin = 1;
+	if (ctrl->pci) {
+		ev->xport = FDR_REC_XPORT_PCIE;
+		ev->conn = ctrl->pci->rec_conn;
+	}
 	ev->u.cpl.cqe.cdw0 = cdw0;
 	fdr_rec_commit(ev);
 }

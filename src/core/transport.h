@@ -41,6 +41,9 @@ struct fdr_transport_ops {
 	 * command waits or completes (the core calls fdr_req_undirect()
 	 * before it can wait, and asks only with synchronous backends). */
 	uint8_t *(*data_direct)(struct fdr_req *req);
+	/* Optional.  The phase tag the completion will carry (PCIe), so that
+	 * it is recorded as the host sees it. */
+	uint8_t (*cpl_phase)(const struct fdr_req *req);
 	/* Post the completion (after the read data, if any and successful). */
 	void (*complete)(struct fdr_req *req);
 	/* Drop the connection of q; it must end in fdr_queue_close(q). */

@@ -407,6 +407,53 @@ static void test_recorder_events(void **state)
 	(void)s.msix_writes; /* MSIX_TAPS_PENDING */
 }
 
+/* nvmedump shows the ring as the seed's traces do. */
+static void test_nvmedump_text(void **state)
+{
+	static const char *const want[] = {
+		" 00:06.0 CONN 00:06.0 gen=1 ",
+		" 00:06.0 REG 0014 <- 00460001 (CC)",
+		" 00:06.0 REG 001c -> 00000001 (CSTS)",
+		" 00:06.0 REG 1000 <- 00000001 (SQ 0 Tail Doorbell)",
+		" 00:06.0 REG 1001 ",
+		" 00:06.0 REG 1004 <- 00000001 (CQ 0 Head Doorbell)",
+		" 00:06.0 ADM SQ=0 CID=0001 OPC=Identify NSID=0 prp1=",
+		" 00:06.0 CPL SQ=0 CID=0001 P=1 STS=0x0000",
+		" 00:06.0 CFG 002c -> 0010fd01 (Subsystem Vendor ID)",
+		" 00:06.0 IO SQ=1 ",
+		" 00:06.0 CPL SQ=1 ",
+	};
+	const char *nvmedump = getenv("FDR_NVMEDUMP");
+	char cmd[PATH_MAX * 2 + 64];
+	size_t cap = 1 << 20, n = 0, k;
+	char *out = malloc(cap);
+	FILE *p;
+
+	(void)state;
+	assert_non_null(nvmedump);
+	assert_non_null(out);
+	snprintf(cmd, sizeof(cmd), "'%s' -r '%s/ring' pci 00:06.0", nvmedump, g_drive.tmpdir);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	while ((k = fread(out + n, 1, cap - n - 1, p)) > 0)
+		n += k;
+	out[n] = '\0';
+	assert_int_equal(pclose(p), 0);
+	for (unsigned i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bool found = strstr(out, want[i]) != NULL;
+
+		if (i == 4) /* no access in the middle of a doorbell */
+			found = !found;
+		if (!found) {
+			fprintf(stderr, "%.3000s\n", out);
+			fail_msg("nvmedump: '%s' %s", want[i], i == 4 ? "present" : "missing");
+		}
+	}
+	/* Only the function's events: no NVMe/TCP controller column. */
+	assert_null(strstr(out, " ctrl"));
+	free(out);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -435,6 +482,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_flr),
 		cmocka_unit_test(test_shrunk_memory),
 		cmocka_unit_test(test_recorder_events),
+		cmocka_unit_test(test_nvmedump_text),
 	};
 
 	if (argc < 3) {

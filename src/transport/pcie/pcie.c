@@ -185,6 +185,15 @@ static void pcie_data_in(struct fdr_req *req)
 	fdr_req_data_in_done(req, pcie_dma_walk(sq->p, req, PCIE_DMA_FROM_HOST));
 }
 
+/* The phase of the CQ slot the completion goes to (next, unless the CQ is
+ * full and it has to wait: then a later pass may flip it). */
+static uint8_t pcie_cpl_phase(const struct fdr_req *req)
+{
+	const struct pcie_sq *sq = req->q->tctx;
+
+	return sq->p->cq[sq->cqid].phase;
+}
+
 static uint8_t *pcie_data_direct(struct fdr_req *req)
 {
 	struct pcie_sq *sq = req->q->tctx;
@@ -272,6 +281,7 @@ static const struct fdr_transport_ops pcie_ops = {
 	.prep_data = pcie_prep_data,
 	.data_in = pcie_data_in,
 	.data_direct = pcie_data_direct,
+	.cpl_phase = pcie_cpl_phase,
 	.complete = pcie_complete,
 	.disconnect = pcie_disconnect,
 	.queue_drained = pcie_queue_drained,
