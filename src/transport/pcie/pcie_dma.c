@@ -2,16 +2,31 @@
 /*
  * Data movement between a command's buffer and host memory: PRP1/PRP2 and
  * PRP lists.  Every piece is translated through fdr_vfu_dma(); an address
- * outside what the host mapped is a Data Transfer Error.
+ * outside what the host mapped is a Data Transfer Error, and the refused
+ * access goes to the flight recorder.
  */
 #include <string.h>
 
+#include "core/record.h"
 #include "pcie_int.h"
 
-static uint16_t prp_seg(struct fdr_pcie *p, uint64_t addr, uint8_t *buf, uint32_t n, enum pcie_dma_mode mode,
-			bool write)
+/* Host pointer for [addr, addr + len), or NULL with the refusal recorded. */
+static void *dma_map(struct fdr_pcie *p, struct fdr_req *req, uint64_t addr, uint32_t len,
+		     bool write, uint8_t what)
 {
-	void *h = fdr_vfu_dma(p->srv, addr, n, write);
+	void *h = fdr_vfu_dma(p->srv, addr, len, write);
+
+	if (!h)
+		FDR_RECORD(dma_err_slow(p->rec_conn, p->ctrl ? p->ctrl->cntlid : 0, req->q->qid, req,
+					addr, len, write, what));
+	return h;
+}
+
+/* n bytes of data at addr: checked only when buf is NULL (PCIE_DMA_CHECK). */
+static uint16_t dma_data(struct fdr_pcie *p, struct fdr_req *req, uint64_t addr, uint8_t *buf,
+			 uint32_t n, enum pcie_dma_mode mode, bool write)
+{
+	void *h = dma_map(p, req, addr, n, write, FDR_REC_DMA_DATA);
 
 	if (!h)
 		return ST_DTE;
@@ -35,7 +50,7 @@ static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_
 	n = PAGE - (uint32_t)(prp1 & (PAGE - 1));
 	if (n > len)
 		n = len;
-	if ((st = prp_seg(p, prp1, buf, n, mode, write)))
+	if ((st = dma_data(p, req, prp1, buf, n, mode, write)))
 		return st;
 	done = n;
 	if (done == len)
@@ -43,7 +58,7 @@ static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_
 	if (len - done <= PAGE) {
 		if (prp2 & (PAGE - 1))
 			return ST_PRP_OFFSET;
-		return prp_seg(p, prp2, buf ? buf + done : NULL, len - done, mode, write);
+		return dma_data(p, req, prp2, buf ? buf + done : NULL, len - done, mode, write);
 	}
 	list = prp2;
 	for (unsigned lists = 0; done < len; lists++) {
@@ -55,7 +70,7 @@ static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_
 		nent = (PAGE - (uint32_t)(list & (PAGE - 1))) / 8;
 		pages = (len - done + PAGE - 1) / PAGE;
 		use = pages <= nent ? pages : nent;
-		ents = fdr_vfu_dma(p->srv, list, (uint64_t)use * 8, false);
+		ents = dma_map(p, req, list, use * 8, false, FDR_REC_DMA_PRP_LIST);
 		if (!ents)
 			return ST_DTE;
 		for (uint32_t i = 0; i < use; i++) {
@@ -68,7 +83,7 @@ static uint16_t prp_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_
 			if (e & (PAGE - 1))
 				return ST_PRP_OFFSET;
 			n = len - done < PAGE ? len - done : PAGE;
-			if ((st = prp_seg(p, e, buf ? buf + done : NULL, n, mode, write)))
+			if ((st = dma_data(p, req, e, buf ? buf + done : NULL, n, mode, write)))
 				return st;
 			done += n;
 		}
