@@ -103,11 +103,14 @@ static inline uint16_t get16(const uint8_t *b, uint32_t off)
 	return (uint16_t)(b[off] | b[off + 1] << 8);
 }
 
-/* pcie_dma.c: walk req's data pointer, only checking it (PCIE_DMA_CHECK)
- * or copying between req->buf and host memory; 0 or an NVMe status. */
+/* pcie_dma.c: walk req's data pointer (PRPs, or an SGL on I/O queues),
+ * only checking it (PCIE_DMA_CHECK) or copying between req->buf and host
+ * memory; 0 or an NVMe status.  Refused host accesses are recorded. */
 enum pcie_dma_mode { PCIE_DMA_CHECK, PCIE_DMA_FROM_HOST, PCIE_DMA_TO_HOST };
-/* Identify SGLS: which SGLs pcie_dma_walk() takes (0: PRPs only). */
-#define PCIE_DMA_SGLS 0u
+/* Identify SGLS: SGLs with no alignment or granularity requirement (1:0 =
+ * 01b) and Bit Bucket descriptors (bit 16); no LLDTS (bit 18), so an SGL
+ * longer than the transfer is Data SGL Length Invalid. */
+#define PCIE_DMA_SGLS (NVME_SGLS_SUPPORTED | 1u << 16)
 uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mode mode);
 /* The data as one host pointer, if contiguous; else NULL. */
 uint8_t *pcie_dma_contig(struct fdr_pcie *p, struct fdr_req *req);
