@@ -245,17 +245,31 @@ uint16_t pcie_dma_walk(struct fdr_pcie *p, struct fdr_req *req, enum pcie_dma_mo
 	}
 }
 
-/* req's whole data as one pointer, if its PRPs describe host memory that
- * is contiguous in the drive's mappings (a 4 KiB read at a page, or
- * consecutive pages); else NULL. */
+/* req's whole data as one pointer, if its data pointer describes host
+ * memory that is contiguous in the drive's mappings (PRP1 alone, PRP1 and
+ * the page after it, or one SGL Data Block of exactly the length); else
+ * NULL.  The pointer was checked already (prep_data). */
 uint8_t *pcie_dma_contig(struct fdr_pcie *p, struct fdr_req *req)
 {
+	const struct nvme_sgl_desc *s1 = &req->cmd.dptr.sgl1;
 	uint64_t prp1 = req->cmd.dptr.prp1, prp2 = req->cmd.dptr.prp2;
 	uint32_t len = req->data_len, first;
 	bool write = req->xfer == NVME_OPC_XFER_FROM_CTRL;
-	uint8_t *h;
 
-	if (req->cmd.flags >> 6 || (prp1 & 3) || !len)
+	if (!len)
+		return NULL;
+	switch (req->cmd.flags >> NVME_CMD_FLAGS_PSDT_SHIFT) {
+	case NVME_PSDT_PRP:
+		break;
+	case NVME_PSDT_SGL_MPTR_CONTIG:
+	case NVME_PSDT_SGL_MPTR_SGL:
+		if (s1->type != NVME_SGL_TYPE_DATA_BLOCK << 4 || s1->length != len)
+			return NULL;
+		return fdr_vfu_dma(p->srv, s1->addr, len, write);
+	default:
+		return NULL;
+	}
+	if (prp1 & 3)
 		return NULL;
 	first = PAGE - (uint32_t)(prp1 & (PAGE - 1));
 	if (len <= first)
@@ -263,6 +277,5 @@ uint8_t *pcie_dma_contig(struct fdr_pcie *p, struct fdr_req *req)
 	/* Two pieces: PRP2 must be the page right after PRP1's. */
 	if (len - first > PAGE || (prp2 & (PAGE - 1)) || prp2 != prp1 + first)
 		return NULL;
-	h = fdr_vfu_dma(p->srv, prp1, len, write);
-	return h;
+	return fdr_vfu_dma(p->srv, prp1, len, write);
 }
