@@ -36,7 +36,7 @@ struct fdr_reactor {
 	struct fdr_poller *pollers;
 	struct fdr_poller *poll_next; /* iteration cursor, moved by del */
 	uint64_t poll_last_work_ns;
-	int poll_sleep_ms; /* current idle sleep; 0: busy */
+	uint64_t poll_sleep_ns; /* current idle sleep; 0: busy */
 	uint64_t poll_rounds;
 	uint64_t poll_busy;
 	volatile int stop;
@@ -269,7 +269,7 @@ void fdr_reactor_poller_del(struct fdr_reactor *r, struct fdr_poller *p)
 void fdr_reactor_poller_kick(struct fdr_reactor *r)
 {
 	r->poll_last_work_ns = fdr_now_ns();
-	r->poll_sleep_ms = 0;
+	r->poll_sleep_ns = 0;
 }
 
 void fdr_reactor_poller_stats(const struct fdr_reactor *r, uint64_t *rounds, uint64_t *busy)
@@ -298,39 +298,50 @@ static void run_pollers(struct fdr_reactor *r)
 	}
 }
 
-/* How long the loop may sleep for the pollers' sake. */
-static int poll_timeout(struct fdr_reactor *r)
+/* How long (ns) the loop may sleep for the pollers' sake; -1: forever. */
+static int64_t poll_timeout(struct fdr_reactor *r)
 {
 	if (!r->pollers)
 		return -1;
 	if (fdr_now_ns() - r->poll_last_work_ns < FDR_POLL_IDLE_NS)
 		return 0;
 	/* Idle: sleep, longer each round that finds nothing. */
-	if (r->poll_sleep_ms == 0)
-		r->poll_sleep_ms = FDR_POLL_SLEEP_MIN_MS;
-	else if (r->poll_sleep_ms < FDR_POLL_SLEEP_MAX_MS)
-		r->poll_sleep_ms *= 2;
-	return r->poll_sleep_ms;
+	if (r->poll_sleep_ns == 0)
+		r->poll_sleep_ns = FDR_POLL_SLEEP_MIN_NS;
+	else if (r->poll_sleep_ns < FDR_POLL_SLEEP_MAX_NS)
+		r->poll_sleep_ns = r->poll_sleep_ns * 2 < FDR_POLL_SLEEP_MAX_NS ?
+				   r->poll_sleep_ns * 2 : FDR_POLL_SLEEP_MAX_NS;
+	return (int64_t)r->poll_sleep_ns;
 }
 
-static int timeout_for(struct fdr_reactor *r, int timeout_ms)
+/* The epoll timeout in ns (-1: none) from the caller's (ms), the
+ * pollers' and the next timer's. */
+static int64_t timeout_for(struct fdr_reactor *r, int timeout_ms)
 {
-	int pt;
+	int64_t t = timeout_ms < 0 ? -1 : (int64_t)timeout_ms * 1000000;
+	int64_t pt;
 
 	if (r->defer_head)
 		return 0;
 	pt = poll_timeout(r);
-	if (pt >= 0 && (timeout_ms < 0 || pt < timeout_ms))
-		timeout_ms = pt;
+	if (pt >= 0 && (t < 0 || pt < t))
+		t = pt;
 	if (!r->timers)
-		return timeout_ms;
+		return t;
 	uint64_t now = fdr_now_ns();
 	if (r->timers->deadline_ns <= now)
 		return 0;
-	uint64_t ms = (r->timers->deadline_ns - now + 999999) / 1000000;
-	if (timeout_ms >= 0 && (uint64_t)timeout_ms < ms)
-		return timeout_ms;
-	return ms > 60000 ? 60000 : (int)ms;
+	uint64_t left = r->timers->deadline_ns - now;
+	if (left > 60000000000ull)
+		left = 60000000000ull;
+	return t >= 0 && (uint64_t)t < left ? t : (int64_t)left;
+}
+
+static int wait_events(struct fdr_reactor *r, struct epoll_event *evs, int64_t ns)
+{
+	struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+
+	return epoll_pwait2(r->epfd, evs, REACTOR_MAX_EVENTS, ns < 0 ? NULL : &ts, NULL);
 }
 
 int fdr_reactor_poll(struct fdr_reactor *r, int timeout_ms)
@@ -340,7 +351,7 @@ int fdr_reactor_poll(struct fdr_reactor *r, int timeout_ms)
 	int n;
 
 	current_reactor = r;
-	n = epoll_wait(r->epfd, evs, REACTOR_MAX_EVENTS, timeout_for(r, timeout_ms));
+	n = wait_events(r, evs, timeout_for(r, timeout_ms));
 	if (n < 0 && errno != EINTR) {
 		fdr_err("reactor %u: epoll_wait: %s", r->id, strerror(errno));
 		current_reactor = prev;

@@ -43,16 +43,18 @@ struct fdr_defer {
  * (doorbells in shared memory).  fn returns how much work it found; 0 is
  * idle.  While some poller found work in the last FDR_POLL_IDLE_NS the
  * loop does not sleep (epoll with timeout 0); after that it sleeps in
- * epoll_wait, FDR_POLL_SLEEP_MIN_MS at first, doubling on every idle
- * round up to FDR_POLL_SLEEP_MAX_MS, so an idle poller costs little CPU
- * but the first work after a pause waits up to the current sleep.  A
+ * epoll, FDR_POLL_SLEEP_MIN_NS at first, doubling on every idle round up
+ * to FDR_POLL_SLEEP_MAX_NS, so an idle poller costs little CPU but the
+ * first work after a pause waits up to the current sleep.  The first
+ * sleeps are short because a busy host often pauses for a moment (its
+ * thread was descheduled): a long sleep then would stall it.  A
  * descriptor, a posted message or fdr_reactor_poller_kick() ends a sleep
  * and makes the loop busy again.  Reactor thread only (kick: any thread
  * through fdr_reactor_post, or the reactor's own).
  */
-#define FDR_POLL_IDLE_NS 100000ull
-#define FDR_POLL_SLEEP_MIN_MS 1
-#define FDR_POLL_SLEEP_MAX_MS 8
+#define FDR_POLL_IDLE_NS 200000ull
+#define FDR_POLL_SLEEP_MIN_NS 20000ull
+#define FDR_POLL_SLEEP_MAX_NS 8000000ull
 struct fdr_poller {
 	int (*fn)(struct fdr_poller *p);
 	struct fdr_poller *next;

@@ -96,7 +96,7 @@ static void test_work_picked_up(void **state)
 		       fdr_now_ns() - t0 < 2000 * MS)
 			sleep_ms(0);
 		assert_int_equal(__atomic_load_n(&b.taken, __ATOMIC_ACQUIRE), round + 1);
-		assert_true(fdr_now_ns() - t0 < (FDR_POLL_SLEEP_MAX_MS + 100) * MS);
+		assert_true(fdr_now_ns() - t0 < FDR_POLL_SLEEP_MAX_NS + 100 * MS);
 	}
 	fdr_reactor_stop(r);
 	fdr_reactor_join(r);
@@ -132,7 +132,7 @@ static void test_idle_cpu_low(void **state)
 		      (unsigned long long)((t1 - t0) / MS));
 	assert_true(cpu < 0.10); /* a busy poll would be ~100 % */
 	/* It still polls while idle, at the longest sleep or faster. */
-	assert_true(rounds1 - rounds0 >= 200 / (FDR_POLL_SLEEP_MAX_MS * 2));
+	assert_true(rounds1 - rounds0 >= 200 * MS / (FDR_POLL_SLEEP_MAX_NS * 2));
 	assert_true(rounds1 - rounds0 < 2000);
 	assert_int_equal(busy, 0);
 }
@@ -182,16 +182,21 @@ static void test_idle_backoff(void **state)
 	for (int i = 0; i < 9; i++)
 		fdr_reactor_poll(r, -1);
 	total = fdr_now_ns() - t0;
-	assert_true(first < (FDR_POLL_SLEEP_MIN_MS + 20) * MS);
-	assert_true(total >= 10 * FDR_POLL_SLEEP_MIN_MS * MS);
-	assert_true(total < (10 * FDR_POLL_SLEEP_MAX_MS + 200) * MS);
+	assert_true(first < FDR_POLL_SLEEP_MIN_NS + 20 * MS);
+	/* The ten sleeps, each twice the last up to the longest. */
+	uint64_t want = 0, s = FDR_POLL_SLEEP_MIN_NS;
+
+	for (int i = 0; i < 10; i++, s = s * 2 < FDR_POLL_SLEEP_MAX_NS ? s * 2 : FDR_POLL_SLEEP_MAX_NS)
+		want += s;
+	assert_true(total >= want);
+	assert_true(total < 10 * FDR_POLL_SLEEP_MAX_NS + 200 * MS);
 	/* A rung bell makes it busy again. */
 	b.rung = 1;
 	fdr_reactor_poll(r, -1);
 	assert_int_equal(b.taken, 1);
 	t0 = fdr_now_ns();
 	fdr_reactor_poll(r, -1);
-	assert_true(fdr_now_ns() - t0 < 1 * MS / 2 + FDR_POLL_SLEEP_MIN_MS * MS);
+	assert_true(fdr_now_ns() - t0 < 1 * MS / 2 + FDR_POLL_SLEEP_MIN_NS);
 	fdr_reactor_poller_del(r, &b.p);
 	fdr_reactor_destroy(r);
 }
