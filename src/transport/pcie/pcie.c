@@ -693,6 +693,7 @@ static void dev_detach(void *dev)
 	if (!ctrl)
 		return;
 	FDR_RECORD(conn_slow(p->rec_conn, FDR_REC_XPORT_PCIE, false, "vfio-user client gone"));
+	pcie_irq_detach(p);
 	fdr_ctrl_teardown(ctrl, "vfio-user client gone");
 	for (unsigned i = 0; i < MAXQ; i++) {
 		wait_flush(&p->cq[i], NULL);

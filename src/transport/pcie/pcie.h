@@ -13,11 +13,10 @@
  * while that reactor runs (they post to it and wait): destroy before the
  * reactor stops.
  *
- * Interrupts: one per CQ per reactor loop iteration that posted to it.
- * Not done yet: Interrupt Coalescing (the feature is stored, not applied),
- * the MSI-X table's own per-vector mask bits (clients mask through
- * SET_IRQS, as QEMU does), INTx as a level (edges on the eventfd), SGLs,
- * shadow doorbells, FLR through the PCIe capability.
+ * Interrupts (pcie_irq.c): MSI-X when enabled in config space, with the
+ * table's mask bits and the PBA; otherwise INTx as a level; Interrupt
+ * Coalescing per vector; at most one per vector per loop iteration.
+ * Not done yet: SGLs, shadow doorbells, FLR through the PCIe capability.
  */
 #ifndef FDR_PCIE_H
 #define FDR_PCIE_H

@@ -31,12 +31,14 @@
 #define ST_INTERNAL NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_INTERNAL)
 
 struct pcie_sq;
+struct pcie_irq_timer;
 
 struct pcie_cq {
 	bool live;
 	bool ien;
 	bool irq_pending; /* CQEs posted this loop iteration, interrupt not sent */
 	uint8_t phase;
+	uint16_t irq_new; /* entries posted since the last flush (saturating) */
 	uint16_t size, iv;
 	uint16_t head, tail;
 	uint64_t base;
@@ -51,6 +53,13 @@ struct pcie_sq {
 	uint32_t bad_tail; /* last invalid tail value reported (+1), 0: none */
 	uint64_t base;
 	struct fdr_defer defer;
+};
+
+/* One MSI-X vector (or INTx interrupt status bit): coalescing state. */
+struct pcie_vec {
+	uint16_t agg;         /* entries posted since its last interrupt */
+	uint16_t cqid;        /* the CQ that posted last (taps, records) */
+	uint64_t deadline_ns; /* aggregation time ends; 0: not aggregating */
 };
 
 struct fdr_pcie {
@@ -77,7 +86,15 @@ struct fdr_pcie {
 	uint32_t db_seen[2 * MAXQ];
 	uint32_t db_val[2 * MAXQ];
 	struct fdr_poller poller;
-	struct fdr_defer irq_defer; /* one interrupt per CQ per loop iteration */
+	struct fdr_defer irq_defer; /* one interrupt per vector per loop iteration */
+	/* Interrupt state (pcie_irq.c); it belongs to attach irq_gen. */
+	struct pcie_vec vec[FDR_PCIE_NR_VECTORS];
+	uint32_t irq_pba;        /* MSI-X Pending Bits */
+	uint32_t irq_is;         /* INTx: interrupt status per vector */
+	bool irq_msix;           /* MSI-X Enable as last seen */
+	bool intx_level;         /* the INTx line as last evaluated */
+	uint16_t irq_gen;
+	struct pcie_irq_timer *irq_timer; /* the aggregation timer, or NULL */
 	sem_t sem;
 	/* create() on the reactor */
 	const char *c_dir;
@@ -130,7 +147,9 @@ void pcie_irq_vfu_changed(void *dev, unsigned index);
 /* Controller ops: INTMS/INTMC, Set Features 08h/09h. */
 void pcie_irq_intm_changed(struct fdr_ctrl *ctrl, uint32_t mask);
 void pcie_irq_config_changed(struct fdr_ctrl *ctrl, uint16_t iv);
-/* Function reset: every vector masked off, table cleared. */
+/* Function reset: MSI-X off, every vector masked, nothing pending. */
 void pcie_irq_reset(struct fdr_pcie *p);
+/* The client is gone: stop the aggregation timer (see pcie_irq.c). */
+void pcie_irq_detach(struct fdr_pcie *p);
 
 #endif

@@ -109,7 +109,8 @@ struct fdr_vfu_ops {
 	void (*dma_unmap)(void *dev, uint64_t iova, uint64_t len);
 	/* DEVICE_RESET; DMA maps and eventfds stay (they are the client's). */
 	void (*reset)(void *dev);
-	/* After a SET_IRQS that changed eventfds or masks of index. */
+	/* After a SET_IRQS that changed eventfds or masks of index, and after
+	 * INTx's unmask eventfd unmasked it. */
 	void (*irqs_changed)(void *dev, unsigned index);
 	/* A client connected. */
 	void (*attach)(void *dev);
@@ -170,7 +171,12 @@ void *fdr_vfu_dma(struct fdr_vfu_server *srv, uint64_t iova, uint64_t len, bool 
 /*
  * Signal vector of an interrupt index: writes its eventfd.  Returns false
  * if no eventfd is set or the vector is masked (then it is remembered as
- * pending and sent on unmask).
+ * pending and sent on unmask).  INTx is automasked as VFIO's: once
+ * signalled it counts as masked until the client unmasks it (SET_IRQS
+ * ACTION_UNMASK, or the unmask eventfd it gave with DATA_EVENTFD |
+ * ACTION_UNMASK, e.g. QEMU's KVM resamplefd); a level-triggered device
+ * checks fdr_vfu_irq_masked() and signals again from irqs_changed if its
+ * line is still asserted.
  */
 bool fdr_vfu_irq_trigger(struct fdr_vfu_server *srv, unsigned index, unsigned vector);
 /* The eventfd of a vector, or -1. */

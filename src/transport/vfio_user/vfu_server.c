@@ -76,6 +76,7 @@ struct fdr_vfu_server {
 	struct vfu_map *maps; /* sorted by iova, disjoint */
 	unsigned nr_maps, cap_maps;
 	struct vfu_irq *irqs[FDR_VFU_NUM_IRQS];
+	struct fdr_handler intx_unmask; /* INTx vector 0's unmask eventfd, fd -1 when none */
 	struct fdr_vfu_stats st;
 };
 
@@ -286,7 +287,7 @@ static struct vfu_irq *irq_get(const struct fdr_vfu_server *srv, unsigned index,
 	return &srv->irqs[index][vector];
 }
 
-static bool irq_fire(struct fdr_vfu_server *srv, struct vfu_irq *irq)
+static bool irq_fire(struct fdr_vfu_server *srv, unsigned index, struct vfu_irq *irq)
 {
 	uint64_t one = 1;
 
@@ -303,14 +304,26 @@ static bool irq_fire(struct fdr_vfu_server *srv, struct vfu_irq *irq)
 	if (write(irq->fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		fdr_warn("vfio-user %s: interrupt eventfd write: %s", srv->name, strerror(errno));
 	srv->st.irqs_sent++;
+	/* VFIO's INTx: masked once signalled, until the client unmasks it. */
+	if (index == FDR_VFU_IRQ_INTX)
+		irq->masked = true;
 	return true;
+}
+
+static void irq_unmask(struct fdr_vfu_server *srv, unsigned index, struct vfu_irq *irq)
+{
+	irq->masked = false;
+	if (irq->pending) {
+		irq->pending = false;
+		irq_fire(srv, index, irq);
+	}
 }
 
 bool fdr_vfu_irq_trigger(struct fdr_vfu_server *srv, unsigned index, unsigned vector)
 {
 	struct vfu_irq *irq = irq_get(srv, index, vector);
 
-	return irq && irq_fire(srv, irq);
+	return irq && irq_fire(srv, index, irq);
 }
 
 int fdr_vfu_irq_fd(const struct fdr_vfu_server *srv, unsigned index, unsigned vector)
@@ -327,8 +340,48 @@ bool fdr_vfu_irq_masked(const struct fdr_vfu_server *srv, unsigned index, unsign
 	return irq && irq->masked;
 }
 
+/* Watch fd as INTx's unmask eventfd (-1: none). */
+static void intx_unmask_fd_set(struct fdr_vfu_server *srv, int fd)
+{
+	int fl;
+
+	if (srv->intx_unmask.fd >= 0) {
+		fdr_reactor_del(srv->r, &srv->intx_unmask);
+		close(srv->intx_unmask.fd);
+	}
+	srv->intx_unmask.fd = fd;
+	if (fd < 0)
+		return;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0 && !(fl & O_NONBLOCK))
+		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+	if (fdr_reactor_add(srv->r, &srv->intx_unmask, EPOLLIN) < 0) {
+		fdr_warn("vfio-user %s: INTx unmask eventfd: %s", srv->name, strerror(errno));
+		close(fd);
+		srv->intx_unmask.fd = -1;
+	}
+}
+
+/* The client's INTx unmask eventfd fired (VFIO's resamplefd: KVM signals
+ * it at the guest's end of interrupt). */
+static void intx_unmask_event(struct fdr_handler *h, uint32_t events)
+{
+	struct fdr_vfu_server *srv =
+		(struct fdr_vfu_server *)((char *)h - offsetof(struct fdr_vfu_server, intx_unmask));
+	uint64_t cnt;
+
+	(void)events;
+	if (h->fd < 0 || read(h->fd, &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	irq_unmask(srv, FDR_VFU_IRQ_INTX, &srv->irqs[FDR_VFU_IRQ_INTX][0]);
+	if (srv->ops->irqs_changed)
+		srv->ops->irqs_changed(srv->dev, FDR_VFU_IRQ_INTX);
+}
+
 static void irqs_reset_index(struct fdr_vfu_server *srv, unsigned index)
 {
+	if (index == FDR_VFU_IRQ_INTX)
+		intx_unmask_fd_set(srv, -1);
 	for (uint32_t v = 0; v < srv->desc.irq_count[index]; v++) {
 		struct vfu_irq *irq = &srv->irqs[index][v];
 
@@ -368,11 +421,17 @@ static void do_set_irqs(struct fdr_vfu_server *srv, const struct vfu_msg *msg, i
 	} else if (action == VFU_IRQ_ACTION_TRIGGER) { /* loopback: fire now */
 		for (uint32_t i = 0; i < count; i++)
 			if (data == VFU_IRQ_DATA_NONE || msg->u.irqs.bools[i])
-				irq_fire(srv, &srv->irqs[index][start + i]);
+				irq_fire(srv, index, &srv->irqs[index][start + i]);
 		changed = false;
 	} else if (data == VFU_IRQ_DATA_EVENTFD) {
-		/* Mask/unmask notifier fds (INTx resampling): we never automask. */
+		/* An unmask eventfd for INTx (as VFIO's; none passed: remove it).
+		 * Mask eventfds are accepted and ignored, as VFIO has none. */
 		changed = false;
+		if (index == FDR_VFU_IRQ_INTX && action == VFU_IRQ_ACTION_UNMASK && start == 0 &&
+		    count == 1) {
+			intx_unmask_fd_set(srv, srv->rx_nfds ? fds[0] : -1);
+			fds[0] = -1; /* kept (or none) */
+		}
 	} else {
 		bool mask = action == VFU_IRQ_ACTION_MASK;
 
@@ -381,11 +440,10 @@ static void do_set_irqs(struct fdr_vfu_server *srv, const struct vfu_msg *msg, i
 
 			if (data == VFU_IRQ_DATA_BOOL && !msg->u.irqs.bools[i])
 				continue;
-			irq->masked = mask;
-			if (!mask && irq->pending) {
-				irq->pending = false;
-				irq_fire(srv, irq);
-			}
+			if (mask)
+				irq->masked = true;
+			else
+				irq_unmask(srv, index, irq);
 		}
 	}
 	if (changed && srv->ops->irqs_changed)
@@ -632,7 +690,10 @@ static bool handle_msg(struct fdr_vfu_server *srv)
 	case VFU_CMD_DEVICE_GET_IRQ_INFO: {
 		struct vfu_irq_info ii = {
 			.argsz = sizeof(ii),
-			.flags = VFU_IRQ_INFO_EVENTFD,
+			.flags = m.u.info.index == FDR_VFU_IRQ_INTX
+					 ? VFU_IRQ_INFO_EVENTFD | VFU_IRQ_INFO_MASKABLE |
+						   VFU_IRQ_INFO_AUTOMASKED
+					 : VFU_IRQ_INFO_EVENTFD,
 			.index = m.u.info.index,
 			.count = srv->desc.irq_count[m.u.info.index],
 		};
@@ -916,9 +977,10 @@ struct fdr_vfu_server *fdr_vfu_server_create(const char *dir, struct fdr_reactor
 	srv->desc.name = NULL;
 	srv->ops = ops;
 	srv->dev = dev;
-	srv->lh.fd = srv->ch.fd = srv->tx_fd = -1;
+	srv->lh.fd = srv->ch.fd = srv->tx_fd = srv->intx_unmask.fd = -1;
 	srv->lh.fn = listen_event;
 	srv->ch.fn = conn_event;
+	srv->intx_unmask.fn = intx_unmask_event;
 	snprintf(srv->name, sizeof(srv->name), "%s", desc->name ? desc->name : dir);
 	memcpy(srv->path, sa.sun_path, sizeof(srv->path));
 	srv->rx = malloc(RX_MIN_BUF);

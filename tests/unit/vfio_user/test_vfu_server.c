@@ -2,7 +2,7 @@
 /*
  * The vfio-user server end to end: a fake device (8 KiB BAR0 whose page at
  * 0x1000 is a memfd, a read-only BAR2, 4 KiB config space, 4 MSI-X vectors
- * and an ERR interrupt) served on a reactor thread, driven by the
+ * an INTx pin and an ERR interrupt) served on a reactor thread, driven by the
  * project's own client and by raw malformed messages.
  */
 #include <dirent.h>
@@ -232,6 +232,7 @@ static int setup(void **state)
 	desc.regions[FDR_VFU_REGION_CONFIG] = (struct fdr_vfu_region){
 		.size = 0x1000, .flags = FDR_VFU_R_READ | FDR_VFU_R_WRITE, .fd = -1};
 	desc.regions[4] = (struct fdr_vfu_region){.size = 2u << 20, .flags = FDR_VFU_R_READ | FDR_VFU_R_WRITE, .fd = -1};
+	desc.irq_count[FDR_VFU_IRQ_INTX] = 1;
 	desc.irq_count[FDR_VFU_IRQ_MSIX] = 4;
 	desc.irq_count[FDR_VFU_IRQ_ERR] = 1;
 	env.dev.bar4 = calloc(1, 2u << 20);
@@ -624,6 +625,88 @@ static int irq_fd(unsigned index, unsigned vector)
 
 	on_reactor(fd_fn, &q);
 	return q.fd;
+}
+
+static void masked_fn(void *arg)
+{
+	struct irq_q *q = arg;
+
+	q->ok = fdr_vfu_irq_masked(E->srv, q->index, q->vector);
+}
+
+static bool masked(unsigned index, unsigned vector)
+{
+	struct irq_q q = {index, vector, false, -1};
+
+	on_reactor(masked_fn, &q);
+	return q.ok;
+}
+
+/* INTx as VFIO's: automasked once signalled, until the client unmasks it
+ * by SET_IRQS or through its unmask eventfd. */
+static void test_intx_automask(void **state)
+{
+	struct fdr_vfu_client *c = connect_client(true);
+	int efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	int ufd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	uint64_t one = 1;
+	uint32_t flags, count;
+	unsigned changes;
+
+	(void)state;
+	assert_int_equal(fdr_vfu_client_irq_info(c, FDR_VFU_IRQ_INTX, &flags, &count), 0);
+	assert_int_equal(flags, VFU_IRQ_INFO_EVENTFD | VFU_IRQ_INFO_MASKABLE | VFU_IRQ_INFO_AUTOMASKED);
+	assert_int_equal(count, 1);
+	assert_int_equal(fdr_vfu_client_set_irqs(c, FDR_VFU_IRQ_INTX, FDR_VFUC_IRQ_DATA_EVENTFD |
+						 FDR_VFUC_IRQ_ACTION_TRIGGER, 0, 1, &efd, 1, NULL), 0);
+	assert_false(masked(FDR_VFU_IRQ_INTX, 0));
+	assert_true(trigger(FDR_VFU_IRQ_INTX, 0));
+	assert_int_equal(efd_read(efd), 1);
+	assert_true(masked(FDR_VFU_IRQ_INTX, 0));
+	/* Held back while masked, sent on unmask, which masks it again. */
+	assert_false(trigger(FDR_VFU_IRQ_INTX, 0));
+	assert_int_equal(efd_read(efd), 0);
+	changes = snapshot().dev.irq_changes;
+	assert_int_equal(fdr_vfu_client_mask(c, FDR_VFU_IRQ_INTX, 0, 1, false), 0);
+	assert_int_equal(snapshot().dev.irq_changes, changes + 1);
+	assert_int_equal(efd_read(efd), 1);
+	assert_true(masked(FDR_VFU_IRQ_INTX, 0));
+	/* Nothing pending: an unmask sends nothing; the next trigger goes out. */
+	assert_int_equal(fdr_vfu_client_mask(c, FDR_VFU_IRQ_INTX, 0, 1, false), 0);
+	assert_int_equal(efd_read(efd), 0);
+	assert_false(masked(FDR_VFU_IRQ_INTX, 0));
+	assert_true(trigger(FDR_VFU_IRQ_INTX, 0));
+	assert_int_equal(efd_read(efd), 1);
+	/* MSI-X vectors are not automasked. */
+	assert_int_equal(fdr_vfu_client_set_msix(c, 0, 1, &ufd), 0);
+	assert_true(trigger(FDR_VFU_IRQ_MSIX, 0));
+	assert_true(trigger(FDR_VFU_IRQ_MSIX, 0));
+	assert_int_equal(efd_read(ufd), 2);
+	assert_int_equal(fdr_vfu_client_set_msix(c, 0, 1, NULL), 0);
+
+	/* The unmask eventfd: signalling it unmasks, and the device hears of it. */
+	assert_int_equal(fdr_vfu_client_set_irqs(c, FDR_VFU_IRQ_INTX, FDR_VFUC_IRQ_DATA_EVENTFD |
+						 FDR_VFUC_IRQ_ACTION_UNMASK, 0, 1, &ufd, 1, NULL), 0);
+	assert_true(masked(FDR_VFU_IRQ_INTX, 0));
+	changes = snapshot().dev.irq_changes;
+	assert_int_equal(write(ufd, &one, sizeof(one)), sizeof(one));
+	for (int i = 0; i < 500 && masked(FDR_VFU_IRQ_INTX, 0); i++)
+		usleep(2000);
+	assert_false(masked(FDR_VFU_IRQ_INTX, 0));
+	assert_int_equal(snapshot().dev.irq_changes, changes + 1);
+	assert_int_equal(efd_read(ufd), 0); /* the server consumed it */
+	assert_true(trigger(FDR_VFU_IRQ_INTX, 0));
+	assert_int_equal(efd_read(efd), 1);
+	/* Removed (no descriptor): signalling it no longer unmasks. */
+	assert_int_equal(fdr_vfu_client_set_irqs(c, FDR_VFU_IRQ_INTX, FDR_VFUC_IRQ_DATA_EVENTFD |
+						 FDR_VFUC_IRQ_ACTION_UNMASK, 0, 1, NULL, 0, NULL), 0);
+	assert_int_equal(write(ufd, &one, sizeof(one)), sizeof(one));
+	usleep(20000);
+	assert_true(masked(FDR_VFU_IRQ_INTX, 0));
+	assert_int_equal(efd_read(ufd), 1);
+	close(efd);
+	close(ufd);
+	fdr_vfu_client_close(c);
 }
 
 static void test_irqs(void **state)
@@ -1051,6 +1134,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_region_big, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_dma, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_irqs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_intx_automask, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_second_client, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect, setup, teardown),
