@@ -276,7 +276,9 @@ static int parse_set_irqs(const struct fdr_vfu_desc *desc, const uint8_t *p, siz
 	if (data == VFU_IRQ_DATA_EVENTFD) {
 		if (nfds && nfds != s.count)
 			return fail(m, EINVAL, "SET_IRQS: fd count differs from count");
-		/* Mask/unmask notifier fds are accepted but not kept. */
+		/* Trigger fds are the command's; the server itself takes the
+		 * INTx unmask notifier (QEMU's resamplefd) from the message's
+		 * fds, and other mask/unmask notifiers are closed. */
 		if (action == VFU_IRQ_ACTION_TRIGGER)
 			m->nfds = nfds;
 	}
