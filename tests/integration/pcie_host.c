@@ -14,6 +14,14 @@
 
 char pcie_host_dir[PATH_MAX + 16];
 
+int pcie_host_start(struct itest_drive *d, const char *const *args)
+{
+	if (itest_drive_start(d, false, args))
+		return -1;
+	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", d->tmpdir);
+	return 0;
+}
+
 uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -224,6 +232,13 @@ void create_ioq_sized(struct env *e, bool ien, uint16_t iv, uint16_t cq_size)
 void create_ioq(struct env *e, bool ien, uint16_t iv)
 {
 	create_ioq_sized(e, ien, iv, IOQ_SIZE);
+}
+
+void env_ready(struct env *e)
+{
+	env_open(e);
+	enable(e);
+	create_ioq(e, false, 0);
 }
 
 struct nvme_cqe rw(struct env *e, uint8_t opc, uint64_t slba, uint32_t len, uint64_t prp1,

@@ -49,6 +49,10 @@ struct env {
 
 extern char pcie_host_dir[PATH_MAX + 16];
 
+/* Start the drive (extra arguments as for itest_drive_start, with
+ * "--vfio-user @TMP@/vfu" among them) and aim the host at it: 0 or -1. */
+int pcie_host_start(struct itest_drive *d, const char *const *args);
+
 uint64_t now_ms(void);
 uint64_t bar_rd(struct env *e, uint64_t off, uint32_t size);
 void bar_wr(struct env *e, uint64_t off, uint32_t size, uint64_t v);
@@ -56,6 +60,8 @@ uint32_t cfg_rd(struct env *e, uint64_t off, uint32_t size);
 /* Connect (retrying while the drive starts), map doorbells and memory. */
 void env_open(struct env *e);
 void env_close(struct env *e);
+/* env_open, enable, then I/O queue pair 1 without interrupts. */
+void env_ready(struct env *e);
 uint32_t csts(struct env *e);
 void wait_rdy(struct env *e, bool rdy);
 /* Admin queues at ASQ_OFF/ACQ_OFF, CC.EN=1, wait for RDY. */

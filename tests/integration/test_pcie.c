@@ -155,9 +155,7 @@ static void test_direct_data(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	w = e.mem + WBUF_OFF;
 	r = e.mem + RBUF_OFF;
 	itest_fill(w, 0x4000, 7);
@@ -189,9 +187,7 @@ static void test_reset_reenable(void **state)
 	struct nvme_cqe cqe;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	identify(&e, &id);
 	bar_wr(&e, NVME_REG_CC, 4, CC_ENABLE & ~1u);
 	wait_rdy(&e, false);
@@ -224,9 +220,7 @@ static void test_invalid_doorbell_aen(void **state)
 	uint16_t cid;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	cid = submit(&e, &e.asq, &aer, false);
 	assert_false(reap(&e, &e.acq, &cqe, 100));
 	/* SQ 9 does not exist. */
@@ -264,9 +258,7 @@ static void test_prp_outside_mapping(void **state)
 	uint64_t *prpl;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	/* PRP1 outside every mapping. */
 	cqe = rw(&e, NVME_IO_READ, 0, 4096, 0x70000000ull, 0);
 	assert_int_equal(SC_OF(cqe), NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR));
@@ -338,9 +330,7 @@ static void test_invalid_doorbell_value(void **state)
 	uint16_t cid;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	cid = submit(&e, &e.asq, &aer, false);
 	ring(&e, 2 * 1, IOQ_SIZE + 5, false);
 	assert_true(reap(&e, &e.acq, &cqe, 5000));
@@ -393,9 +383,7 @@ static void test_unmap_queue_memory(void **state)
 	uint64_t t0;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	/* Unmapping alone is no error: a host may map it again, or leave
 	 * after a shutdown (SPDK does). */
 	assert_int_equal(fdr_vfu_client_dma_unmap(e.c, IOVA, MEM_SIZE, 0), 0);
@@ -474,9 +462,7 @@ static void test_reattach(void **state)
 	struct nvme_id_ctrl id;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	env_close(&e);
 	env_open(&e);
 	assert_int_equal(csts(&e) & 3, 0);
@@ -509,10 +495,7 @@ static void test_stop_while_attached(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (itest_drive_start(&g_drive, false, drive_args))
-		return -1;
-	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", g_drive.tmpdir);
-	return 0;
+	return pcie_host_start(&g_drive, drive_args);
 }
 
 static int teardown(void **state)

@@ -111,9 +111,7 @@ static void test_doorbell_tap(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
 	uint16_t fifth = e.cid;
@@ -135,9 +133,7 @@ static void test_rule_on_pcie(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 100, 512, IOVA + RBUF_OFF, 0)),
 			 NVME_SCT_MEDIA_ERROR << 8 | NVME_SC_UNRECOVERED_READ_ERROR);
 	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 108, 512, IOVA + RBUF_OFF, 0)), 0);
@@ -153,9 +149,7 @@ static void test_read_data_rules(void **state)
 	struct env e;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	w = e.mem + WBUF_OFF;
 	r = e.mem + RBUF_OFF;
 	for (unsigned i = 0; i < 4096; i++)
@@ -290,9 +284,7 @@ static void test_shrunk_memory(void **state)
 	int fd2;
 
 	(void)state;
-	env_open(&e);
-	enable(&e);
-	create_ioq(&e, false, 0);
+	env_ready(&e);
 	fd2 = memfd_create("itest-shrink", MFD_CLOEXEC);
 	assert_true(fd2 >= 0);
 	assert_int_equal(ftruncate(fd2, 1 << 20), 0);
@@ -469,10 +461,7 @@ static void test_nvmedump_text(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (itest_drive_start(&g_drive, false, drive_args))
-		return -1;
-	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", g_drive.tmpdir);
-	return 0;
+	return pcie_host_start(&g_drive, drive_args);
 }
 
 static int teardown(void **state)

@@ -612,10 +612,7 @@ static void test_refusals_recorded(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	if (itest_drive_start(&g_drive, false, drive_args))
-		return -1;
-	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", g_drive.tmpdir);
-	return 0;
+	return pcie_host_start(&g_drive, drive_args);
 }
 
 static int teardown(void **state)
