@@ -251,10 +251,12 @@ static void check_contig(struct fdr_req *req, unsigned psdt, bool write, const u
 		return;
 	}
 	stats.contig++;
-	for (unsigned i = 0; i < nwin; i++)
-		if (h >= win[i].host && (uint64_t)(h - win[i].host) <= win[i].size &&
-		    len <= win[i].size - (uint64_t)(h - win[i].host))
+	for (unsigned i = 0; i < nwin; i++) {
+		uintptr_t o = (uintptr_t)h - (uintptr_t)win[i].host; /* huge if below */
+
+		if (o <= win[i].size && len <= win[i].size - o)
 			w = &win[i];
+	}
 	if (!w)
 		FUZZ_FAIL("contig: %u bytes not inside one window", len);
 	if (!(w->prot & (write ? P_W : P_R)))
@@ -461,7 +463,7 @@ static void desc(struct seed *s, uint32_t off, uint64_t addr, uint32_t dlen, uin
 	put64(s, off + 8, dlen | (uint64_t)type << 56);
 }
 
-#define NR_SEEDS 26
+#define NR_SEEDS 27
 
 static void make_seed(struct seed *s, unsigned which)
 {
@@ -570,6 +572,9 @@ static void make_seed(struct seed *s, unsigned which)
 		begin_sgl(s, M_WRITE | M_RO0 | M_PLACE(0), m1, m2, IOVA0 + 0x100, 32, D_LAST, 8192, 0);
 		desc(s, 0x100, w1, 4096, D_DATA);
 		desc(s, 0x110, w1 + 2 * PAGE, 4096, D_DATA);
+		break;
+	case 25: /* a segment past 2^64 */
+		begin_sgl(s, M_PLACE(2), m1, m2, 0 - 16ull, 32, D_SEG, 512, ST_SGL_LEN);
 		break;
 	default: /* a Data Block longer than the command */
 		begin_sgl(s, 0, m1, m2, IOVA0, 4097, D_DATA, 4096, ST_SGL_LEN);

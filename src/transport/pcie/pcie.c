@@ -3,8 +3,8 @@
  * NVMe PCIe function over vfio-user: see pcie.h.
  *
  * The core owns the controller registers and the queue table; this file
- * owns the rings in host memory, the doorbell page, PRP data movement and
- * interrupts.  Nothing here keeps a pointer into host memory past one
+ * owns the rings in host memory, the doorbell page and the doorbell
+ * poller; data pointers and interrupts are in pcie_dma.c and pcie_irq.c.  Nothing here keeps a pointer into host memory past one
  * synchronous copy: every access translates through fdr_vfu_dma() again,
  * so a DMA_UNMAP can never leave a stale pointer behind.
  */

@@ -3,7 +3,8 @@
  * NVMe PCIe function served over vfio-user (src/transport/vfio_user/vfu.h):
  * config space (region 7), BAR0 (registers through the core, doorbells in
  * a memfd page the client maps, MSI-X table and PBA), host-memory queues
- * polled on one reactor, PRP data movement and MSI-X / INTx interrupts.
+ * polled on one reactor, PRP and SGL data movement, MSI-X / INTx
+ * interrupts, Function Level Reset.
  *
  * BAR0 layout (16 KiB): 0x0000 registers, 0x1000 doorbells (DSTRD 0, the
  * one mmap area), 0x2000 MSI-X table, 0x3000 MSI-X PBA.
@@ -16,7 +17,7 @@
  * Interrupts (pcie_irq.c): MSI-X when enabled in config space, with the
  * table's mask bits and the PBA; otherwise INTx as a level; Interrupt
  * Coalescing per vector; at most one per vector per loop iteration.
- * Not done yet: SGLs, shadow doorbells, FLR through the PCIe capability.
+ * Not offered: shadow doorbells (Doorbell Buffer Config).
  */
 #ifndef FDR_PCIE_H
 #define FDR_PCIE_H

@@ -2,7 +2,7 @@
 /*
  * Private to the PCIe function (src/transport/pcie/): its state and what
  * its files share.  pcie.c: queues, doorbell poller, BAR0, life cycle;
- * pcie_cfg.c: config space; pcie_dma.c: data pointers (PRPs); pcie_irq.c:
+ * pcie_cfg.c: config space; pcie_dma.c: data pointers (PRPs, SGLs); pcie_irq.c:
  * interrupts, the MSI-X table and PBA.  Everything runs on p->r.
  */
 #ifndef FDR_PCIE_INT_H
