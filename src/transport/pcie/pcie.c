@@ -4,9 +4,11 @@
  *
  * The core owns the controller registers and the queue table; this file
  * owns the rings in host memory, the doorbell page and the doorbell
- * poller; data pointers and interrupts are in pcie_dma.c and pcie_irq.c.  Nothing here keeps a pointer into host memory past one
- * synchronous copy: every access translates through fdr_vfu_dma() again,
- * so a DMA_UNMAP can never leave a stale pointer behind.
+ * poller; data pointers and interrupts are in pcie_dma.c and pcie_irq.c.
+ * Nothing here keeps a pointer into host memory past one synchronous copy
+ * (or a direct read or write, see data_direct): every access translates
+ * through fdr_vfu_dma() again, so a DMA_UNMAP never leaves a stale
+ * pointer behind.
  */
 #include <stdio.h>
 #include <errno.h>
