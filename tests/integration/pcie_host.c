@@ -120,6 +120,11 @@ void wait_rdy(struct env *e, bool rdy)
 	}
 }
 
+void cmd_reg(struct env *e, uint16_t v)
+{
+	assert_int_equal(fdr_vfu_client_region_write(e->c, REG_CONFIG, 0x04, &v, 2, false), 2);
+}
+
 void enable(struct env *e)
 {
 	memset(e->mem, 0, 0x4000);
@@ -128,6 +133,7 @@ void enable(struct env *e)
 	bar_wr(e, NVME_REG_AQA, 4, (AQ_SIZE - 1) << 16 | (AQ_SIZE - 1));
 	bar_wr(e, NVME_REG_ASQ, 8, IOVA + ASQ_OFF);
 	bar_wr(e, NVME_REG_ACQ, 8, IOVA + ACQ_OFF);
+	cmd_reg(e, cfg_rd(e, 0x04, 2) | 0x0006); /* memory space, bus master */
 	bar_wr(e, NVME_REG_CC, 4, CC_ENABLE);
 	wait_rdy(e, true);
 }

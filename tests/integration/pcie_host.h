@@ -64,7 +64,10 @@ void env_close(struct env *e);
 void env_ready(struct env *e);
 uint32_t csts(struct env *e);
 void wait_rdy(struct env *e, bool rdy);
-/* Admin queues at ASQ_OFF/ACQ_OFF, CC.EN=1, wait for RDY. */
+/* Write the config space command register. */
+void cmd_reg(struct env *e, uint16_t v);
+/* Admin queues at ASQ_OFF/ACQ_OFF, memory space and bus master on, CC.EN=1,
+ * wait for RDY. */
 void enable(struct env *e);
 /* Doorbell dword idx (2*qid, +1 for a CQ head): mmap, or a REGION_WRITE. */
 void ring(struct env *e, unsigned idx, uint32_t v, bool via_msg);

@@ -271,6 +271,26 @@ static void test_flr(void **state)
 	env_close(&e);
 }
 
+/* Without Bus Master Enable the function touches no host memory: a rung
+ * doorbell waits, and is served once the host sets it. */
+static void test_bus_master(void **state)
+{
+	struct nvme_cqe cqe;
+	struct env e;
+
+	(void)state;
+	env_ready(&e);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
+	cmd_reg(&e, cfg_rd(&e, 0x04, 2) & ~0x0004);
+	read_lba(&e, &e.sq1, 0);
+	assert_false(reap(&e, &e.cq1, &cqe, 300));
+	assert_int_equal(csts(&e) & 3, NVME_CSTS_RDY); /* registers still work */
+	cmd_reg(&e, cfg_rd(&e, 0x04, 2) | 0x0004);
+	assert_true(reap(&e, &e.cq1, &cqe, 5000));
+	assert_int_equal(SC_OF(cqe), 0);
+	env_close(&e);
+}
+
 /* ---- A client that shrinks its memory ------------------------------------------------------- */
 
 /* The host truncates the memfd behind a DMA mapping: the drive must not
@@ -481,6 +501,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_msix_table_taps),
 		cmocka_unit_test(test_interrupt_tap),
 		cmocka_unit_test(test_flr),
+		cmocka_unit_test(test_bus_master),
 		cmocka_unit_test(test_shrunk_memory),
 		cmocka_unit_test(test_recorder_events),
 		cmocka_unit_test(test_nvmedump_text),

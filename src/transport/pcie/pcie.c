@@ -125,8 +125,8 @@ static bool cq_post(struct fdr_pcie *p, struct pcie_cq *cq, struct fdr_req *req)
 	uint16_t next = (uint16_t)((cq->tail + 1) % cq->size);
 	uint8_t *e;
 
-	if (next == cq->head)
-		return false;
+	if (next == cq->head || !pcie_bus_master(p))
+		return false; /* it waits for room, or for Bus Master Enable */
 	e = fdr_vfu_dma(p->srv, cq->base + (uint64_t)cq->tail * 16, 16, true);
 	if (!e) {
 		FDR_RECORD(dma_err_slow(p->rec_conn, cntlid(p), req->q->qid, req,
@@ -480,7 +480,8 @@ static int poll_fn(struct fdr_poller *pl)
 	struct fdr_pcie *p = (struct fdr_pcie *)((char *)pl - offsetof(struct fdr_pcie, poller));
 	int work = 0;
 
-	if (!p->ctrl || p->quiesced || !fdr_ctrl_ready(p->ctrl) || p->ctrl->pci->resetting)
+	if (!p->ctrl || p->quiesced || !fdr_ctrl_ready(p->ctrl) || p->ctrl->pci->resetting ||
+	    !pcie_bus_master(p))
 		return 0;
 	work += poll_cq_heads(p);
 	for (unsigned qid = 0; qid < MAXQ && p->ctrl && !p->quiesced; qid++) {
@@ -556,6 +557,18 @@ static int bar0_access(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t 
 static void dev_reset(void *dev);
 static void function_reset(struct fdr_pcie *p);
 
+/* Bus Master Enable may have come on: completions that waited for it go
+ * out, and the poller looks at the doorbells again at once. */
+static void bus_master_check(struct fdr_pcie *p)
+{
+	if (!pcie_bus_master(p) || !p->ctrl)
+		return;
+	for (unsigned qid = 0; qid < MAXQ; qid++)
+		if (p->cq[qid].live && p->cq[qid].wait_head)
+			cq_drain_waiting(p, &p->cq[qid]);
+	fdr_reactor_poller_kick(p->r);
+}
+
 /* One config access of 1, 2 or 4 bytes, through the pci: taps.  True if
  * it was a write that initiates a Function Level Reset. */
 static bool cfg_piece(struct fdr_pcie *p, uint32_t off, uint8_t *buf, uint32_t n, bool is_write)
@@ -597,10 +610,12 @@ static void cfg_access(struct fdr_pcie *p, uint32_t off, uint8_t *buf, uint32_t 
 		buf += n;
 		count -= n;
 	}
-	if (flr)
+	if (flr) {
 		function_reset(p);
-	else if (is_write)
+	} else if (is_write) {
 		pcie_irq_config_written(p);
+		bus_master_check(p);
+	}
 }
 
 static int dev_access(void *dev, unsigned region, uint64_t offset, void *buf, uint32_t count,

@@ -26,7 +26,7 @@
 static void *dma_map(struct fdr_pcie *p, struct fdr_req *req, uint64_t addr, uint32_t len,
 		     bool write, uint8_t what)
 {
-	void *h = fdr_vfu_dma(p->srv, addr, len, write);
+	void *h = pcie_bus_master(p) ? fdr_vfu_dma(p->srv, addr, len, write) : NULL;
 
 	if (!h)
 		FDR_RECORD(dma_err_slow(p->rec_conn, p->ctrl ? p->ctrl->cntlid : 0, req->q->qid, req,
@@ -256,7 +256,7 @@ uint8_t *pcie_dma_contig(struct fdr_pcie *p, struct fdr_req *req)
 	uint32_t len = req->data_len, first;
 	bool write = req->xfer == NVME_OPC_XFER_FROM_CTRL;
 
-	if (!len)
+	if (!len || !pcie_bus_master(p))
 		return NULL;
 	switch (req->cmd.flags >> NVME_CMD_FLAGS_PSDT_SHIFT) {
 	case NVME_PSDT_PRP:

@@ -120,6 +120,13 @@ static inline uint16_t get16(const uint8_t *b, uint32_t off)
 	return (uint16_t)(b[off] | b[off + 1] << 8);
 }
 
+/* Bus Master Enable (command register bit 2): without it the function
+ * may not touch host memory, so it fetches nothing and posts nothing. */
+static inline bool pcie_bus_master(const struct fdr_pcie *p)
+{
+	return p->cfg[0x04] & 0x04;
+}
+
 /* pcie_dma.c: walk req's data pointer (PRPs, or an SGL on I/O queues),
  * only checking it (PCIE_DMA_CHECK) or copying between req->buf and host
  * memory; 0 or an NVMe status.  Refused host accesses are recorded. */
