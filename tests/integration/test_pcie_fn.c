@@ -271,6 +271,31 @@ static void test_flr(void **state)
 	env_close(&e);
 }
 
+/* One namespace, two transports: what a PCIe host writes an NVMe/TCP host
+ * reads, and the other way round, while both are attached. */
+static void test_same_namespace_over_tcp(void **state)
+{
+	struct fdr_host_ctrl *tcp = itest_connect(&g_drive, 1, 32);
+	struct fdr_host_queue *q = fdr_host_ioq(tcp, 0); /* qid 1 */
+	uint8_t *buf = itest_alloc(4096);
+	struct env e;
+
+	(void)state;
+	env_ready(&e);
+	itest_fill(e.mem + WBUF_OFF, 4096, 11);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_WRITE, 600, 4096, IOVA + WBUF_OFF, 0)), 0);
+	assert_status(itest_read(q, 1, 600, 8, buf, 4096), 0);
+	assert_true(itest_same(buf, e.mem + WBUF_OFF, 4096, "PCIe write, TCP read"));
+	itest_fill(buf, 4096, 12);
+	assert_status(itest_write(q, 1, 608, 8, buf, 4096), 0);
+	memset(e.mem + RBUF_OFF, 0, 4096);
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 608, 4096, IOVA + RBUF_OFF, 0)), 0);
+	assert_true(itest_same(e.mem + RBUF_OFF, buf, 4096, "TCP write, PCIe read"));
+	env_close(&e);
+	assert_int_equal(fdr_host_disconnect(tcp), 0);
+	free(buf);
+}
+
 /* Without Bus Master Enable the function touches no host memory: a rung
  * doorbell waits, and is served once the host sets it. */
 static void test_bus_master(void **state)
@@ -502,6 +527,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_interrupt_tap),
 		cmocka_unit_test(test_flr),
 		cmocka_unit_test(test_bus_master),
+		cmocka_unit_test(test_same_namespace_over_tcp),
 		cmocka_unit_test(test_shrunk_memory),
 		cmocka_unit_test(test_recorder_events),
 		cmocka_unit_test(test_nvmedump_text),
