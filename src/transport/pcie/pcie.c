@@ -33,11 +33,6 @@ static void db_clear(struct fdr_pcie *p, unsigned idx)
 		p->db_seen[idx] = p->db_val[idx] = 0;
 }
 
-static uint16_t cntlid(const struct fdr_pcie *p)
-{
-	return p->ctrl ? p->ctrl->cntlid : 0;
-}
-
 /* A doorbell write the drive noticed: the register tap may change or drop
  * it, and the recorder sees what was accepted. */
 static bool db_write(struct fdr_pcie *p, unsigned idx, uint64_t *v)
@@ -45,10 +40,10 @@ static bool db_write(struct fdr_pcie *p, unsigned idx, uint64_t *v)
 	uint32_t off = FDR_PCIE_DB_OFFSET + 4 * idx;
 
 	if (fdr_tap_on(FDR_TAP_REGWRITE_DECODE) &&
-	    fdr_tap_run_reg(FDR_TAP_REGWRITE_DECODE, cntlid(p), off, 4, v) == PLUGIN_DROP)
+	    fdr_tap_run_reg(FDR_TAP_REGWRITE_DECODE, pcie_cntlid(p), off, 4, v) == PLUGIN_DROP)
 		return false;
 	*v = (uint32_t)*v;
-	FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_REG_WRITE, off, 4, *v));
+	FDR_RECORD(pci_slow(p->rec_conn, pcie_cntlid(p), FDR_REC_REG_WRITE, off, 4, *v));
 	return true;
 }
 
@@ -129,7 +124,7 @@ static bool cq_post(struct fdr_pcie *p, struct pcie_cq *cq, struct fdr_req *req)
 		return false; /* it waits for room, or for Bus Master Enable */
 	e = fdr_vfu_dma(p->srv, cq->base + (uint64_t)cq->tail * 16, 16, true);
 	if (!e) {
-		FDR_RECORD(dma_err_slow(p->rec_conn, cntlid(p), req->q->qid, req,
+		FDR_RECORD(dma_err_slow(p->rec_conn, pcie_cntlid(p), req->q->qid, req,
 					cq->base + (uint64_t)cq->tail * 16, 16, true, FDR_REC_DMA_CQ));
 		fatal(p, "CQ ring not mapped");
 		return true; /* dropped */
@@ -458,7 +453,7 @@ static int poll_sq(struct fdr_pcie *p, struct pcie_sq *sq)
 
 		e = fdr_vfu_dma(p->srv, sq->base + (uint64_t)sq->head * 64, 64, false);
 		if (!e) {
-			FDR_RECORD(dma_err_slow(p->rec_conn, cntlid(p), sq->qid, NULL,
+			FDR_RECORD(dma_err_slow(p->rec_conn, pcie_cntlid(p), sq->qid, NULL,
 						sq->base + (uint64_t)sq->head * 64, 64, false,
 						FDR_REC_DMA_SQ));
 			fatal(p, "SQ ring not mapped");
@@ -579,18 +574,18 @@ static bool cfg_piece(struct fdr_pcie *p, uint32_t off, uint8_t *buf, uint32_t n
 	if (is_write) {
 		memcpy(&v, buf, n);
 		if (fdr_tap_on(FDR_TAP_PCI_REGWRITE_DECODE) &&
-		    fdr_tap_run_reg(FDR_TAP_PCI_REGWRITE_DECODE, cntlid(p), off, n, &v) ==
+		    fdr_tap_run_reg(FDR_TAP_PCI_REGWRITE_DECODE, pcie_cntlid(p), off, n, &v) ==
 			    PLUGIN_DROP)
 			return false;
-		FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_CFG_WRITE, off, n, v));
+		FDR_RECORD(pci_slow(p->rec_conn, pcie_cntlid(p), FDR_REC_CFG_WRITE, off, n, v));
 		fdr_pcie_config_write(p->cfg, off, (const uint8_t *)&v, n);
 		return off <= flr_byte && flr_byte < off + n &&
 		       ((const uint8_t *)&v)[flr_byte - off] & 0x80;
 	}
 	memcpy(&v, p->cfg + off, n);
 	if (fdr_tap_on(FDR_TAP_PCI_REGREAD_WRITEBACK))
-		fdr_tap_run_reg(FDR_TAP_PCI_REGREAD_WRITEBACK, cntlid(p), off, n, &v);
-	FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_CFG_READ, off, n, v));
+		fdr_tap_run_reg(FDR_TAP_PCI_REGREAD_WRITEBACK, pcie_cntlid(p), off, n, &v);
+	FDR_RECORD(pci_slow(p->rec_conn, pcie_cntlid(p), FDR_REC_CFG_READ, off, n, v));
 	memcpy(buf, &v, n);
 	return false;
 }

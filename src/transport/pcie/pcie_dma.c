@@ -29,7 +29,7 @@ static void *dma_map(struct fdr_pcie *p, struct fdr_req *req, uint64_t addr, uin
 	void *h = pcie_bus_master(p) ? fdr_vfu_dma(p->srv, addr, len, write) : NULL;
 
 	if (!h)
-		FDR_RECORD(dma_err_slow(p->rec_conn, p->ctrl ? p->ctrl->cntlid : 0, req->q->qid, req,
+		FDR_RECORD(dma_err_slow(p->rec_conn, pcie_cntlid(p), req->q->qid, req,
 					addr, len, write, what));
 	return h;
 }

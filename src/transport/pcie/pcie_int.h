@@ -120,6 +120,12 @@ static inline uint16_t get16(const uint8_t *b, uint32_t off)
 	return (uint16_t)(b[off] | b[off + 1] << 8);
 }
 
+/* The controller ID taps and records name (0: no host attached). */
+static inline uint16_t pcie_cntlid(const struct fdr_pcie *p)
+{
+	return p->ctrl ? p->ctrl->cntlid : 0;
+}
+
 /* Bus Master Enable (command register bit 2): without it the function
  * may not touch host memory, so it fetches nothing and posts nothing. */
 static inline bool pcie_bus_master(const struct fdr_pcie *p)

@@ -67,15 +67,10 @@ static unsigned next_bit(uint32_t *mask)
 	return v;
 }
 
-static uint16_t cntlid(const struct fdr_pcie *p)
-{
-	return p->ctrl ? p->ctrl->cntlid : 0;
-}
-
 static void rec_irq(struct fdr_pcie *p, uint16_t cqid, uint16_t vector, uint8_t type,
 		    uint8_t what, uint32_t entries)
 {
-	FDR_RECORD(irq_slow(p->rec_conn, cntlid(p), cqid, vector, type, what,
+	FDR_RECORD(irq_slow(p->rec_conn, pcie_cntlid(p), cqid, vector, type, what,
 			    (uint16_t)(entries > 0xffff ? 0xffff : entries)));
 	(void)p, (void)cqid, (void)vector, (void)type, (void)what, (void)entries;
 }
@@ -85,7 +80,7 @@ static bool irq_tap(struct fdr_pcie *p, uint32_t vector, uint16_t cqid)
 {
 	if (!fdr_tap_on(FDR_TAP_PCI_MSIX_WRITEBACK))
 		return true;
-	struct fdr_tap_ctx tc = {.dev = cntlid(p), .offset = vector, .sqid = cqid};
+	struct fdr_tap_ctx tc = {.dev = pcie_cntlid(p), .offset = vector, .sqid = cqid};
 
 	return fdr_tap_run(FDR_TAP_PCI_MSIX_WRITEBACK, &tc) != PLUGIN_DROP;
 }
@@ -471,8 +466,8 @@ static void msix_read(struct fdr_pcie *p, uint64_t off, uint8_t *buf, uint32_t n
 	for (uint32_t i = 0; i < n; i++)
 		v |= (uint64_t)msix_get(p, off + i) << (8 * i);
 	if (fdr_tap_on(FDR_TAP_MSIXREAD_WRITEBACK))
-		fdr_tap_run_reg(FDR_TAP_MSIXREAD_WRITEBACK, cntlid(p), (uint32_t)off, n, &v);
-	FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_REG_READ, (uint32_t)off, n, v));
+		fdr_tap_run_reg(FDR_TAP_MSIXREAD_WRITEBACK, pcie_cntlid(p), (uint32_t)off, n, &v);
+	FDR_RECORD(pci_slow(p->rec_conn, pcie_cntlid(p), FDR_REC_REG_READ, (uint32_t)off, n, v));
 	for (uint32_t i = 0; i < n; i++)
 		buf[i] = (uint8_t)(v >> (8 * i));
 }
@@ -484,9 +479,9 @@ static void msix_write(struct fdr_pcie *p, uint64_t off, const uint8_t *buf, uin
 	for (uint32_t i = 0; i < n; i++)
 		v |= (uint64_t)buf[i] << (8 * i);
 	if (fdr_tap_on(FDR_TAP_MSIXWRITE_DECODE) &&
-	    fdr_tap_run_reg(FDR_TAP_MSIXWRITE_DECODE, cntlid(p), (uint32_t)off, n, &v) == PLUGIN_DROP)
+	    fdr_tap_run_reg(FDR_TAP_MSIXWRITE_DECODE, pcie_cntlid(p), (uint32_t)off, n, &v) == PLUGIN_DROP)
 		return; /* a callback swallowed the write */
-	FDR_RECORD(pci_slow(p->rec_conn, cntlid(p), FDR_REC_REG_WRITE, (uint32_t)off, n, v));
+	FDR_RECORD(pci_slow(p->rec_conn, pcie_cntlid(p), FDR_REC_REG_WRITE, (uint32_t)off, n, v));
 	for (uint32_t i = 0; i < n; i++)
 		msix_put(p, off + i, (uint8_t)(v >> (8 * i)));
 }
