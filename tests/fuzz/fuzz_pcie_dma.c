@@ -364,6 +364,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cur_len = size;
 	stats.inputs++;
 	pcie.srv = (struct fdr_vfu_server *)&win;
+	pcie.cfg[0x04] = 0x06; /* memory space, bus master: DMA allowed */
 	setup_windows(data, size);
 	admin = data[0] & 0x20;
 	q.qid = admin ? 0 : 1;
