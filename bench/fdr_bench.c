@@ -23,15 +23,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "fdr_host.h"
 
 /* Log-linear histogram: 2^HSUB sub-buckets per power of two, in ns. */
-#define HSUB 5
-#define HBUCKETS (64 << HSUB)
 
 enum workload { W_READ, W_WRITE, W_RW };
 
@@ -64,7 +61,7 @@ struct worker {
 	uint64_t nblocks; /* in units of bs */
 	uint32_t lbas_per_io, lba_shift;
 	uint64_t ios, errors;
-	uint64_t hist[HBUCKETS];
+	uint64_t hist[BENCH_HBUCKETS];
 	uint64_t lat_max;
 	bool measuring, stop;
 	char err[256];
@@ -73,51 +70,12 @@ struct worker {
 static struct cfg g_cfg;
 static atomic_int g_phase; /* 0 ramp, 1 measure, 2 stop */
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static unsigned hist_bucket(uint64_t v)
-{
-	unsigned msb, shift;
-
-	if (v < (1u << HSUB))
-		return (unsigned)v;
-	msb = 63u - (unsigned)__builtin_clzll(v);
-	shift = msb - HSUB;
-	return ((shift + 1) << HSUB) + (unsigned)((v >> shift) & ((1u << HSUB) - 1));
-}
-
-/* Lower edge of a bucket's range (the value reported for it: upper edge). */
-static uint64_t hist_value(unsigned b)
-{
-	unsigned shift;
-
-	if (b < (1u << HSUB))
-		return b;
-	shift = (b >> HSUB) - 1;
-	return ((uint64_t)((1u << HSUB) | (b & ((1u << HSUB) - 1))) << shift) +
-	       ((1ull << shift) - 1);
-}
-
-static uint64_t rnd(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 static void io_done(void *arg, const struct nvme_cqe *cqe);
 
 static int submit(struct worker *w, struct slot *s)
 {
 	struct nvme_sqe cmd;
-	uint64_t blk = rnd(&w->rng) % w->nblocks;
+	uint64_t blk = bench_rnd(&w->rng) % w->nblocks;
 	uint64_t slba = blk * w->lbas_per_io;
 
 	switch (g_cfg.w) {
@@ -128,7 +86,7 @@ static int submit(struct worker *w, struct slot *s)
 		s->write = true;
 		break;
 	default:
-		s->write = rnd(&w->rng) & 1;
+		s->write = bench_rnd(&w->rng) & 1;
 	}
 	memset(&cmd, 0, sizeof(cmd));
 	cmd.opc = s->write ? NVME_IO_WRITE : NVME_IO_READ;
@@ -136,7 +94,7 @@ static int submit(struct worker *w, struct slot *s)
 	cmd.cdw10 = (uint32_t)slba;
 	cmd.cdw11 = (uint32_t)(slba >> 32);
 	cmd.cdw12 = w->lbas_per_io - 1;
-	s->t_submit = now_ns();
+	s->t_submit = bench_now_ns();
 	return fdr_host_submit(w->q, &cmd, s->buf, g_cfg.bs, io_done, s);
 }
 
@@ -144,7 +102,7 @@ static void io_done(void *arg, const struct nvme_cqe *cqe)
 {
 	struct slot *s = arg;
 	struct worker *w = s->w;
-	uint64_t lat = now_ns() - s->t_submit;
+	uint64_t lat = bench_now_ns() - s->t_submit;
 	int rc;
 
 	if (fdr_host_sct_sc(cqe)) {
@@ -154,7 +112,7 @@ static void io_done(void *arg, const struct nvme_cqe *cqe)
 	}
 	if (w->measuring) {
 		w->ios++;
-		w->hist[hist_bucket(lat)]++;
+		w->hist[bench_hist_bucket(lat)]++;
 		if (lat > w->lat_max)
 			w->lat_max = lat;
 	}
@@ -230,39 +188,6 @@ static int parse_cpus(const char *s)
 	return 0;
 }
 
-/* utime + stime of a process from /proc/<pid>/stat, in seconds. */
-static double proc_cpu_s(int pid)
-{
-	char path[64], buf[4096], *p;
-	unsigned long long ut = 0, st = 0;
-	FILE *f;
-	size_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	if (!p)
-		return -1;
-	/* After ")": state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-		return -1;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double self_cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -316,7 +241,7 @@ int main(int argc, char **argv)
 	int opt, rc = 0;
 	uint32_t lbasz;
 	uint64_t nsbytes, total = 0, errors = 0, lat_max = 0;
-	static uint64_t hist[HBUCKETS];
+	static uint64_t hist[BENCH_HBUCKETS];
 	double t0, t1, cpu0, cpu1, tcpu0 = -1, tcpu1 = -1, secs, iops;
 	double pct[3] = { 50.0, 99.0, 99.9 }, pv[3] = { 0, 0, 0 };
 
@@ -424,7 +349,7 @@ int main(int argc, char **argv)
 
 		w->idx = i;
 		w->q = fdr_host_ioq(c, i);
-		w->rng = 0x9e3779b97f4a7c15ull * (i + 1) ^ (uint64_t)now_ns();
+		w->rng = 0x9e3779b97f4a7c15ull * (i + 1) ^ (uint64_t)bench_now_ns();
 		if (!w->rng)
 			w->rng = 1;
 		w->nblocks = nsbytes / g_cfg.bs;
@@ -443,16 +368,16 @@ int main(int argc, char **argv)
 		usleep((useconds_t)(g_cfg.ramp_s * 1e6));
 		atomic_store(&g_phase, 1);
 	}
-	t0 = (double)now_ns() / 1e9;
-	cpu0 = self_cpu_s();
+	t0 = (double)bench_now_ns() / 1e9;
+	cpu0 = bench_self_cpu_s();
 	if (g_cfg.target_pid)
-		tcpu0 = proc_cpu_s(g_cfg.target_pid);
+		tcpu0 = bench_proc_cpu_s(g_cfg.target_pid);
 	usleep((useconds_t)(g_cfg.time_s * 1e6));
 	/* Counters are read after the threads stop; the measured window ends here. */
-	t1 = (double)now_ns() / 1e9;
-	cpu1 = self_cpu_s();
+	t1 = (double)bench_now_ns() / 1e9;
+	cpu1 = bench_self_cpu_s();
 	if (g_cfg.target_pid)
-		tcpu1 = proc_cpu_s(g_cfg.target_pid);
+		tcpu1 = bench_proc_cpu_s(g_cfg.target_pid);
 	atomic_store(&g_phase, 2);
 	for (unsigned i = 0; i < g_cfg.nq; i++)
 		pthread_join(ws[i].th, NULL);
@@ -463,23 +388,14 @@ int main(int argc, char **argv)
 		errors += ws[i].errors;
 		if (ws[i].lat_max > lat_max)
 			lat_max = ws[i].lat_max;
-		for (unsigned b = 0; b < HBUCKETS; b++)
+		for (unsigned b = 0; b < BENCH_HBUCKETS; b++)
 			hist[b] += ws[i].hist[b];
 		if (ws[i].errors)
 			fprintf(stderr, "fdr_bench: queue %u: %llu errors, first: %s\n", i,
 				(unsigned long long)ws[i].errors, ws[i].err);
 	}
-	for (int k = 0; k < 3; k++) {
-		uint64_t want = (uint64_t)((double)total * pct[k] / 100.0), acc = 0;
-
-		for (unsigned b = 0; b < HBUCKETS; b++) {
-			acc += hist[b];
-			if (acc > want || (acc == total && total)) {
-				pv[k] = (double)hist_value(b) / 1000.0;
-				break;
-			}
-		}
-	}
+	for (int k = 0; k < 3; k++)
+		pv[k] = bench_hist_pct_us(hist, total, pct[k]);
 	iops = (double)total / secs;
 	printf("fdr_bench: %s bs=%u qd=%u queues=%u time=%.1fs target=%s:%s %s\n",
 	       g_cfg.w == W_READ ? "randread" : g_cfg.w == W_WRITE ? "randwrite" : "randrw",
