@@ -35,7 +35,8 @@ struct fdr_reactor {
 	struct fdr_defer *defer_tail;
 	struct fdr_poller *pollers;
 	struct fdr_poller *poll_next; /* iteration cursor, moved by del */
-	uint64_t poll_last_work_ns;
+	bool poll_kicked;        /* work (or a kick) since the last timeout */
+	uint64_t poll_idle_since; /* first round without work; 0: busy */
 	uint64_t poll_sleep_ns; /* current idle sleep; 0: busy */
 	uint64_t poll_rounds;
 	uint64_t poll_busy;
@@ -213,8 +214,11 @@ void fdr_reactor_defer(struct fdr_reactor *r, struct fdr_defer *d)
 
 static void run_timers(struct fdr_reactor *r)
 {
-	uint64_t now = fdr_now_ns();
+	uint64_t now;
 
+	if (!r->timers)
+		return; /* no clock read: a polling loop turns a million times a second */
+	now = fdr_now_ns();
 	while (r->timers && r->timers->deadline_ns <= now) {
 		struct fdr_timer *t = r->timers;
 		r->timers = t->next;
@@ -268,7 +272,7 @@ void fdr_reactor_poller_del(struct fdr_reactor *r, struct fdr_poller *p)
 
 void fdr_reactor_poller_kick(struct fdr_reactor *r)
 {
-	r->poll_last_work_ns = fdr_now_ns();
+	r->poll_kicked = true;
 	r->poll_sleep_ns = 0;
 }
 
@@ -301,9 +305,21 @@ static void run_pollers(struct fdr_reactor *r)
 /* How long (ns) the loop may sleep for the pollers' sake; -1: forever. */
 static int64_t poll_timeout(struct fdr_reactor *r)
 {
+	uint64_t now;
+
 	if (!r->pollers)
 		return -1;
-	if (fdr_now_ns() - r->poll_last_work_ns < FDR_POLL_IDLE_NS)
+	/* Busy: no clock read.  The idle period starts at the first round
+	 * that found nothing. */
+	if (r->poll_kicked) {
+		r->poll_kicked = false;
+		r->poll_idle_since = 0;
+		return 0;
+	}
+	now = fdr_now_ns();
+	if (!r->poll_idle_since)
+		r->poll_idle_since = now;
+	if (now - r->poll_idle_since < FDR_POLL_IDLE_NS)
 		return 0;
 	/* Idle: sleep, longer each round that finds nothing. */
 	if (r->poll_sleep_ns == 0)
