@@ -14,12 +14,22 @@
 
 char pcie_host_dir[PATH_MAX + 16];
 
-int pcie_host_start(struct itest_drive *d, const char *const *args)
+struct itest_drive pcie_drive;
+const char *const *pcie_drive_args;
+
+int pcie_host_setup(void **state)
 {
-	if (itest_drive_start(d, false, args))
+	(void)state;
+	if (itest_drive_start(&pcie_drive, false, pcie_drive_args))
 		return -1;
-	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", d->tmpdir);
+	snprintf(pcie_host_dir, sizeof(pcie_host_dir), "%s/vfu", pcie_drive.tmpdir);
 	return 0;
+}
+
+int pcie_host_teardown(void **state)
+{
+	(void)state;
+	return itest_drive_stop(&pcie_drive);
 }
 
 uint64_t now_ms(void)

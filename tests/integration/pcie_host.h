@@ -49,9 +49,14 @@ struct env {
 
 extern char pcie_host_dir[PATH_MAX + 16];
 
-/* Start the drive (extra arguments as for itest_drive_start, with
- * "--vfio-user @TMP@/vfu" among them) and aim the host at it: 0 or -1. */
-int pcie_host_start(struct itest_drive *d, const char *const *args);
+/* The test program's drive, and its extra arguments (as for
+ * itest_drive_start, with "--vfio-user @TMP@/vfu" among them). */
+extern struct itest_drive pcie_drive;
+extern const char *const *pcie_drive_args;
+/* cmocka group setup/teardown: start pcie_drive with pcie_drive_args and
+ * aim the host at it; stop it. */
+int pcie_host_setup(void **state);
+int pcie_host_teardown(void **state);
 
 uint64_t now_ms(void);
 uint64_t bar_rd(struct env *e, uint64_t off, uint32_t size);

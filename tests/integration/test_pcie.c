@@ -20,7 +20,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static struct itest_drive g_drive;
 
 static const char *const drive_args[] = {
 	"--ns", "ram,size=16M,lba=512",
@@ -401,7 +400,7 @@ static void test_unmap_queue_memory(void **state)
 		assert_true(now_ms() - t0 < 5000);
 		usleep(1000);
 	}
-	assert_true(itest_drive_alive(&g_drive));
+	assert_true(itest_drive_alive(&pcie_drive));
 	bar_wr(&e, NVME_REG_CC, 4, 0);
 	t0 = now_ms();
 	while (csts(&e) & 3) {
@@ -451,7 +450,7 @@ static void test_garbage(void **state)
 						    false);
 		}
 	}
-	assert_true(itest_drive_alive(&g_drive));
+	assert_true(itest_drive_alive(&pcie_drive));
 	env_close(&e);
 }
 
@@ -469,7 +468,7 @@ static void test_reattach(void **state)
 	enable(&e);
 	identify(&e, &id);
 	env_close(&e);
-	assert_true(itest_drive_alive(&g_drive));
+	assert_true(itest_drive_alive(&pcie_drive));
 }
 
 /* Left attached with queues and a command outstanding: the drive's
@@ -492,18 +491,10 @@ static void test_stop_while_attached(void **state)
 	submit(&g_left, &g_left.sq1, &c, false);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return pcie_host_start(&g_drive, drive_args);
-}
-
 static int teardown(void **state)
 {
-	int rc;
+	int rc = pcie_host_teardown(state);
 
-	(void)state;
-	rc = itest_drive_stop(&g_drive);
 	if (g_left_open)
 		env_close(&g_left);
 	return rc;
@@ -529,5 +520,6 @@ int main(int argc, char **argv)
 	};
 
 	itest_init(argc, argv);
-	return cmocka_run_group_tests_name("integration_pcie", tests, setup, teardown);
+	pcie_drive_args = drive_args;
+	return cmocka_run_group_tests_name("integration_pcie", tests, pcie_host_setup, teardown);
 }

@@ -26,7 +26,6 @@
 #define CAP_EXP 0x60u
 #define MSIX_EN 0x80u
 
-static struct itest_drive g_drive;
 static char g_plugin[PATH_MAX + 32];
 
 static const char *drive_args[] = {
@@ -189,7 +188,7 @@ static void test_read_data_rules(void **state)
 	assert_int_equal(fdr_vfu_client_dma_unmap(e.c, iova2, 1 << 16, 0), 0);
 	assert_true(reap(&e, &e.cq1, &cqe, 5000));
 	assert_int_equal(SC_OF(cqe), NVME_SC_DATA_TRANSFER_ERROR);
-	assert_true(itest_drive_alive(&g_drive));
+	assert_true(itest_drive_alive(&pcie_drive));
 	close(fd2);
 	env_close(&e);
 }
@@ -275,7 +274,7 @@ static void test_flr(void **state)
  * reads, and the other way round, while both are attached. */
 static void test_same_namespace_over_tcp(void **state)
 {
-	struct fdr_host_ctrl *tcp = itest_connect(&g_drive, 1, 32);
+	struct fdr_host_ctrl *tcp = itest_connect(&pcie_drive, 1, 32);
 	struct fdr_host_queue *q = fdr_host_ioq(tcp, 0); /* qid 1 */
 	uint8_t *buf = itest_alloc(4096);
 	struct env e;
@@ -350,8 +349,8 @@ static void test_shrunk_memory(void **state)
 			 NVME_SC_DATA_TRANSFER_ERROR);
 	/* Other memory is fine. */
 	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 8, 4096, IOVA + RBUF_OFF, 0)), 0);
-	assert_true(itest_drive_alive(&g_drive));
-	assert_true(itest_log_contains(&g_drive, "shrank the file of DMA mapping"));
+	assert_true(itest_drive_alive(&pcie_drive));
+	assert_true(itest_log_contains(&pcie_drive, "shrank the file of DMA mapping"));
 	env_close(&e);
 	close(fd2);
 }
@@ -422,7 +421,7 @@ static void test_recorder_events(void **state)
 	int rc;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/ring", g_drive.tmpdir);
+	snprintf(path, sizeof(path), "%s/ring", pcie_drive.tmpdir);
 	r = fdr_rec_reader_open(path, err, sizeof(err));
 	if (!r)
 		fail_msg("%s: %s", path, err);
@@ -481,7 +480,7 @@ static void test_nvmedump_text(void **state)
 	(void)state;
 	assert_non_null(nvmedump);
 	assert_non_null(out);
-	snprintf(cmd, sizeof(cmd), "'%s' -r '%s/ring' pci 00:06.0", nvmedump, g_drive.tmpdir);
+	snprintf(cmd, sizeof(cmd), "'%s' -r '%s/ring' pci 00:06.0", nvmedump, pcie_drive.tmpdir);
 	p = popen(cmd, "r");
 	assert_non_null(p);
 	while ((k = fread(out + n, 1, cap - n - 1, p)) > 0)
@@ -501,18 +500,6 @@ static void test_nvmedump_text(void **state)
 	/* Only the function's events: no NVMe/TCP controller column. */
 	assert_null(strstr(out, " ctrl"));
 	free(out);
-}
-
-static int setup(void **state)
-{
-	(void)state;
-	return pcie_host_start(&g_drive, drive_args);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return itest_drive_stop(&g_drive);
 }
 
 int main(int argc, char **argv)
@@ -539,5 +526,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(g_plugin, sizeof(g_plugin), "%s/plugin_pcie_taps.so", argv[2]);
 	itest_init(argc, argv);
-	return cmocka_run_group_tests_name("integration_pcie_fn", tests, setup, teardown);
+	pcie_drive_args = drive_args;
+	return cmocka_run_group_tests_name("integration_pcie_fn", tests, pcie_host_setup,
+					   pcie_host_teardown);
 }

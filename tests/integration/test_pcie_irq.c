@@ -24,7 +24,6 @@
 #define INTX 0u                          /* vfio-user INTx index */
 #define IRQ_WAIT_MS 2000
 
-static struct itest_drive g_drive;
 
 static const char *const drive_args[] = {
 	"--ns", "ram,size=16M,lba=512",
@@ -522,18 +521,6 @@ static void test_polled_cq(void **state)
 	close(ifd);
 }
 
-static int setup(void **state)
-{
-	(void)state;
-	return pcie_host_start(&g_drive, drive_args);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return itest_drive_stop(&g_drive);
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,5 +538,7 @@ int main(int argc, char **argv)
 	};
 
 	itest_init(argc, argv);
-	return cmocka_run_group_tests_name("integration_pcie_irq", tests, setup, teardown);
+	pcie_drive_args = drive_args;
+	return cmocka_run_group_tests_name("integration_pcie_irq", tests, pcie_host_setup,
+					   pcie_host_teardown);
 }

@@ -14,7 +14,6 @@
 #include "recorder/recorder.h"
 #endif
 
-static struct itest_drive g_drive;
 
 static const char *const drive_args[] = {
 	"--ns", "ram,size=16M,lba=512",
@@ -526,7 +525,7 @@ static void test_segment_loop(void **state)
 	cqe = sgl_rw(e, NVME_IO_READ, 0, 4096, desc(A(SEG_C + 0x20), 32, SEG));
 	assert_sgl_error(cqe, NVME_SC_DATA_SGL_LENGTH_INVALID);
 	assert_true(now_ms() - t0 < 3000);
-	assert_true(itest_drive_alive(&g_drive));
+	assert_true(itest_drive_alive(&pcie_drive));
 	assert_int_equal(csts(e) & 3, NVME_CSTS_RDY);
 	cqe = sgl_rw(e, NVME_IO_READ, 0, 512, desc(A(DST_OFF), 512, DB));
 	assert_int_equal(SC_OF(cqe), 0);
@@ -575,7 +574,7 @@ static void test_refusals_recorded(void **state)
 	struct nvme_cqe cqe;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/ring", g_drive.tmpdir);
+	snprintf(path, sizeof(path), "%s/ring", pcie_drive.tmpdir);
 	r = fdr_rec_reader_open(path, err, sizeof(err));
 	if (!r)
 		fail_msg("%s: %s", path, err);
@@ -609,18 +608,6 @@ static void test_refusals_recorded(void **state)
 }
 #endif
 
-static int setup(void **state)
-{
-	(void)state;
-	return pcie_host_start(&g_drive, drive_args);
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	return itest_drive_stop(&g_drive);
-}
-
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
@@ -642,5 +629,7 @@ int main(int argc, char **argv)
 	};
 
 	itest_init(argc, argv);
-	return cmocka_run_group_tests_name("integration_pcie_sgl", tests, setup, teardown);
+	pcie_drive_args = drive_args;
+	return cmocka_run_group_tests_name("integration_pcie_sgl", tests, pcie_host_setup,
+					   pcie_host_teardown);
 }
