@@ -76,20 +76,8 @@ start_drive() {
 	exit 1
 }
 
-stop_drive() {
-	kill -TERM "$DRIVE_PID"
-	local rc=0
-	wait "$DRIVE_PID" || rc=$?
-	DRIVE_PID=
-	if [ "$rc" != 0 ]; then
-		echo "drive exited with status $rc after SIGTERM; log:" >&2
-		cat "$LOG" >&2
-	fi
-}
-
-field() { # field NAME "RESULT ..." -> value
-	sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 load=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "# frankendrive PCIe (vfio-user) benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), load average at start $load, drive on CPU $DRIVE_CPU (--cores 1, RAM namespace $NS_SIZE${EXTRA_DRIVE_ARGS:+, $EXTRA_DRIVE_ARGS}), fdr_pcie_bench on CPU $BENCH_CPU, ${TIME}s per run after ${RAMP}s ramp"

@@ -74,20 +74,8 @@ start_drive() {
 	exit 1
 }
 
-stop_drive() {
-	kill -TERM "$DRIVE_PID"
-	local rc=0
-	wait "$DRIVE_PID" || rc=$?
-	DRIVE_PID=
-	if [ "$rc" != 0 ]; then
-		echo "drive exited with status $rc after SIGTERM; log:" >&2
-		cat "$LOG" >&2
-	fi
-}
-
-field() { # field NAME "RESULT ..." -> value
-	sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 echo "# frankendrive benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) CPUs ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), drive on CPU $DRIVE_CPU (--cores 1), fdr_bench on CPU $BENCH_CPU, ${TIME}s per run"
 echo

@@ -85,7 +85,8 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run_one() { # mode -> one table row
