@@ -143,6 +143,7 @@ uint16_t fdr_admin_decode(struct fdr_req *req)
 	case NVME_ADM_CREATE_IO_SQ:
 	case NVME_ADM_DELETE_IO_SQ:
 	case NVME_ADM_DELETE_IO_CQ:
+	case NVME_ADM_DOORBELL_BUFFER_CONFIG:
 		if (ctrl->pci)
 			return fdr_pci_adm_decode(req);
 		break;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "admin.h"
+#include "transport.h"
 
 #define ID_CNS(cdw10) ((uint8_t)((cdw10) & 0xff))
 #define ID_CSI(cdw11) ((uint8_t)((cdw11) >> 24))
@@ -87,6 +88,8 @@ static void id_ctrl_io(struct fdr_ctrl *ctrl, struct nvme_id_ctrl *id)
 	id->oaes = NVME_OAES_NS_ATTR | NVME_OAES_FW_ACTIVATION;
 	id->cntrltype = NVME_CTRL_TYPE_IO;
 	id->oacs = NVME_OACS_FORMAT;
+	if (ctrl->pci && ctrl->pci->ops->dbbuf_config)
+		id->oacs |= NVME_OACS_DBBUF;
 	id->acl = 3;
 	id->frmw = ADM_FRMW;
 	id->lpa = NVME_LPA_SMART_PER_NS | NVME_LPA_CMD_EFFECTS | NVME_LPA_EXTENDED_DATA;

@@ -660,6 +660,23 @@ static void exec_delete_cq(struct fdr_req *req)
 	fdr_req_complete(req, status);
 }
 
+/* Doorbell Buffer Config: two page-aligned host pages, PRP1 the Shadow
+ * Doorbells, PRP2 the EventIdx values (NVMe Base 2.0, 5.9). */
+static void exec_dbbuf_config(struct fdr_req *req)
+{
+	struct fdr_ctrl *ctrl = adm_ctrl(req);
+	uint64_t shadow = req->cmd.dptr.prp1, eventidx = req->cmd.dptr.prp2;
+	uint64_t mask = page_size(ctrl) - 1;
+	uint16_t status = ADM_INVALID_FIELD;
+
+	if (shadow && eventidx && !(shadow & mask) && !(eventidx & mask) && shadow != eventidx)
+		status = ctrl->pci->ops->dbbuf_config(ctrl, shadow, eventidx);
+	if (!status)
+		fdr_info("ctrl %u: shadow doorbells at %#llx, EventIdx at %#llx", ctrl->cntlid,
+			 (unsigned long long)shadow, (unsigned long long)eventidx);
+	fdr_req_complete(req, status);
+}
+
 uint16_t fdr_pci_adm_decode(struct fdr_req *req)
 {
 	switch (req->cmd.opc) {
@@ -671,6 +688,10 @@ uint16_t fdr_pci_adm_decode(struct fdr_req *req)
 		return adm_setup(req, exec_delete_sq, 0);
 	case NVME_ADM_DELETE_IO_CQ:
 		return adm_setup(req, exec_delete_cq, 0);
+	case NVME_ADM_DOORBELL_BUFFER_CONFIG:
+		if (!adm_ctrl(req)->pci->ops->dbbuf_config)
+			return ADM_INVALID_OPCODE;
+		return adm_setup(req, exec_dbbuf_config, 0);
 	default:
 		return ADM_INVALID_OPCODE;
 	}

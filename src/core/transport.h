@@ -133,6 +133,11 @@ struct fdr_ctrl_ops {
 	/* Optional.  Set Features Interrupt Coalescing (iv = 0xffff) or
 	 * Interrupt Vector Configuration (iv) changed. */
 	void (*irq_config_changed)(struct fdr_ctrl *ctrl, uint16_t iv);
+	/* Optional (offered in Identify OACS when set).  Doorbell Buffer
+	 * Config: the host's Shadow Doorbell and EventIdx pages (page
+	 * aligned, checked by the core); a status if they are unusable.  A
+	 * controller reset ends their use (disable). */
+	uint16_t (*dbbuf_config)(struct fdr_ctrl *ctrl, uint64_t shadow, uint64_t eventidx);
 };
 
 struct fdr_ctrl_pci_params {

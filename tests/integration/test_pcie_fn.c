@@ -295,6 +295,68 @@ static void test_same_namespace_over_tcp(void **state)
 	free(buf);
 }
 
+/* Doorbell Buffer Config: a command announced only in the Shadow Doorbell
+ * page is fetched, EventIdx shows what was taken, bad pages are refused,
+ * and a controller reset ends it. */
+static void test_shadow_doorbells(void **state)
+{
+	const uint32_t shadow_off = 0x8000, ei_off = 0x9000;
+	struct nvme_sqe c = { .opc = NVME_ADM_DOORBELL_BUFFER_CONFIG };
+	struct nvme_sqe r = { .opc = NVME_IO_READ, .nsid = 1 };
+	volatile uint32_t *sh, *ei;
+	struct nvme_id_ctrl id;
+	struct nvme_cqe cqe;
+	uint64_t t0;
+	struct env e;
+
+	(void)state;
+	env_open(&e);
+	enable(&e);
+	identify(&e, &id);
+	assert_true(id.oacs & NVME_OACS_DBBUF);
+	memset(e.mem + shadow_off, 0, 0x2000);
+	sh = (volatile uint32_t *)(e.mem + shadow_off);
+	ei = (volatile uint32_t *)(e.mem + ei_off);
+	c.dptr.prp1 = IOVA + shadow_off + 4;
+	c.dptr.prp2 = IOVA + ei_off;
+	assert_int_equal(SC_OF(admin(&e, &c)), NVME_SC_INVALID_FIELD);
+	c.dptr.prp1 = IOVA + shadow_off;
+	c.dptr.prp2 = 0x7000000000ull; /* not mapped */
+	assert_int_equal(SC_OF(admin(&e, &c)), NVME_SC_INVALID_FIELD);
+	c.dptr.prp2 = IOVA + ei_off;
+	assert_int_equal(SC_OF(admin(&e, &c)), 0);
+	create_ioq(&e, false, 0);
+	assert_int_equal(ei[2], 0);
+	/* Only the shadow SQ 1 tail (dword 2) says there is a command. */
+	r.dptr.prp1 = IOVA + RBUF_OFF;
+	r.cid = e.cid++;
+	memcpy(e.mem + e.sq1.off + (uint32_t)e.sq1.idx * 64, &r, 64);
+	e.sq1.idx = (uint16_t)((e.sq1.idx + 1) % e.sq1.size);
+	__atomic_store_n(&sh[2], e.sq1.idx, __ATOMIC_RELEASE);
+	assert_true(reap(&e, &e.cq1, &cqe, 5000));
+	assert_int_equal(cqe.cid, r.cid);
+	assert_int_equal(SC_OF(cqe), 0);
+	t0 = now_ms();
+	while (__atomic_load_n(&ei[2], __ATOMIC_ACQUIRE) != e.sq1.idx)
+		assert_true(now_ms() - t0 < 2000);
+	/* The register still works beside it. */
+	assert_int_equal(SC_OF(rw(&e, NVME_IO_READ, 0, 512, IOVA + RBUF_OFF, 0)), 0);
+	/* A controller reset ends shadow doorbells. */
+	bar_wr(&e, NVME_REG_CC, 4, 0);
+	wait_rdy(&e, false);
+	enable(&e);
+	create_ioq(&e, false, 0);
+	r.cid = e.cid++;
+	memcpy(e.mem + e.sq1.off, &r, 64);
+	e.sq1.idx = 1;
+	__atomic_store_n(&sh[2], 1, __ATOMIC_RELEASE);
+	assert_false(reap(&e, &e.cq1, &cqe, 300));
+	ring(&e, 2, 1, false);
+	assert_true(reap(&e, &e.cq1, &cqe, 5000));
+	assert_int_equal(cqe.cid, r.cid);
+	env_close(&e);
+}
+
 /* Without Bus Master Enable the function touches no host memory: a rung
  * doorbell waits, and is served once the host sets it. */
 static void test_bus_master(void **state)
@@ -514,6 +576,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_interrupt_tap),
 		cmocka_unit_test(test_flr),
 		cmocka_unit_test(test_bus_master),
+		cmocka_unit_test(test_shadow_doorbells),
 		cmocka_unit_test(test_same_namespace_over_tcp),
 		cmocka_unit_test(test_shrunk_memory),
 		cmocka_unit_test(test_recorder_events),

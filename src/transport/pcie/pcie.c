@@ -47,18 +47,77 @@ static bool db_write(struct fdr_pcie *p, unsigned idx, uint64_t *v)
 	return true;
 }
 
+static void db_accept(struct fdr_pcie *p, unsigned idx, uint32_t v)
+{
+	uint64_t val = v;
+
+	if (db_write(p, idx, &val))
+		p->db_val[idx] = (uint32_t)val;
+}
+
+/* A host-memory dword of the Doorbell Buffer Config pages, or NULL. */
+static uint32_t *dbbuf_slot(struct fdr_pcie *p, uint64_t page, unsigned idx, bool write)
+{
+	return fdr_vfu_dma(p->srv, page + 4ull * idx, 4, write);
+}
+
+/*
+ * With shadow doorbells the host writes each new value into its Shadow
+ * Doorbell page and rings the register only when the EventIdx we publish
+ * says we may be waiting.  Both are looked at, the register first: the
+ * host writes the shadow before the register, so the shadow is the newer.
+ * EventIdx is the value last taken.
+ */
+static uint32_t db_load_shadow(struct fdr_pcie *p, unsigned idx, uint32_t mmio)
+{
+	uint32_t *sh = dbbuf_slot(p, p->dbbuf_shadow, idx, false);
+	uint32_t *ei = dbbuf_slot(p, p->dbbuf_ei, idx, true);
+	uint32_t s;
+
+	if (mmio != p->db_seen[idx]) {
+		p->db_seen[idx] = mmio;
+		if (mmio != p->db_val[idx])
+			db_accept(p, idx, mmio);
+	}
+	if (sh && (s = __atomic_load_n(sh, __ATOMIC_ACQUIRE)) != p->db_sh_seen[idx]) {
+		p->db_sh_seen[idx] = s;
+		if (s != p->db_val[idx])
+			db_accept(p, idx, s);
+	}
+	if (ei && __atomic_load_n(ei, __ATOMIC_RELAXED) != p->db_val[idx])
+		__atomic_store_n(ei, p->db_val[idx], __ATOMIC_RELEASE);
+	return p->db_val[idx];
+}
+
 /* The doorbell of a live queue: its value once accepted. */
 static uint32_t db_load(struct fdr_pcie *p, unsigned idx)
 {
 	uint32_t v = __atomic_load_n(&p->db[idx], __ATOMIC_ACQUIRE);
-	uint64_t val = v;
 
+	if (__builtin_expect(p->dbbuf_shadow != 0, 0))
+		return db_load_shadow(p, idx, v);
 	if (__builtin_expect(v == p->db_seen[idx], 1))
 		return p->db_val[idx];
 	p->db_seen[idx] = v;
-	if (db_write(p, idx, &val))
-		p->db_val[idx] = (uint32_t)val;
+	db_accept(p, idx, v);
 	return p->db_val[idx];
+}
+
+/* A queue's doorbell starts at 0; with shadow doorbells whatever its
+ * shadow holds from an earlier queue is old news, and EventIdx starts at
+ * 0 too. */
+static void db_start(struct fdr_pcie *p, unsigned idx)
+{
+	uint32_t *sh, *ei;
+
+	db_clear(p, idx);
+	if (!p->dbbuf_shadow)
+		return;
+	sh = dbbuf_slot(p, p->dbbuf_shadow, idx, false);
+	ei = dbbuf_slot(p, p->dbbuf_ei, idx, true);
+	p->db_sh_seen[idx] = sh ? __atomic_load_n(sh, __ATOMIC_ACQUIRE) : 0;
+	if (ei)
+		__atomic_store_n(ei, 0, __ATOMIC_RELEASE);
 }
 
 static void fatal(struct fdr_pcie *p, const char *why)
@@ -303,7 +362,7 @@ static uint16_t pc_create_cq(struct fdr_ctrl *ctrl, const struct fdr_cq_params *
 	cq->base = prm->base;
 	cq->phase = 1;
 	p->cq_bad_head[prm->qid] = 0;
-	db_clear(p, 2u * prm->qid + 1);
+	db_start(p, 2u * prm->qid + 1);
 	return 0;
 }
 
@@ -336,7 +395,7 @@ static uint16_t pc_create_sq(struct fdr_ctrl *ctrl, const struct fdr_sq_params *
 	sq->q->xport = FDR_REC_XPORT_PCIE;
 	p->nr_sq++;
 	p->sq[prm->qid] = sq;
-	db_clear(p, 2u * prm->qid);
+	db_start(p, 2u * prm->qid);
 	*q = sq->q;
 	return 0;
 }
@@ -372,7 +431,31 @@ static void pc_disable(struct fdr_ctrl *ctrl)
 		memset(&p->cq[i], 0, sizeof(p->cq[i]));
 	}
 	memset((void *)p->db, 0, PAGE);
+	p->dbbuf_shadow = p->dbbuf_ei = 0; /* a reset ends shadow doorbells */
 	p->quiesced = false;
+}
+
+static uint16_t pc_dbbuf_config(struct fdr_ctrl *ctrl, uint64_t shadow, uint64_t eventidx)
+{
+	struct fdr_pcie *p = fdr_ctrl_tctx(ctrl);
+
+	if (ctrl != p->ctrl)
+		return ST_INTERNAL;
+	if (!pcie_bus_master(p) || !fdr_vfu_dma(p->srv, shadow, PAGE, false) ||
+	    !fdr_vfu_dma(p->srv, eventidx, PAGE, true))
+		return ST_INVALID_FIELD;
+	p->dbbuf_shadow = shadow;
+	p->dbbuf_ei = eventidx;
+	/* The queues that exist go on from their current values. */
+	for (unsigned idx = 0; idx < 2 * MAXQ; idx++) {
+		uint32_t *sh = dbbuf_slot(p, shadow, idx, false);
+		uint32_t *ei = dbbuf_slot(p, eventidx, idx, true);
+
+		p->db_sh_seen[idx] = sh ? __atomic_load_n(sh, __ATOMIC_ACQUIRE) : 0;
+		if (ei)
+			__atomic_store_n(ei, p->db_val[idx], __ATOMIC_RELEASE);
+	}
+	return 0;
 }
 
 static const struct fdr_ctrl_ops pcie_ctrl_ops = {
@@ -384,6 +467,7 @@ static const struct fdr_ctrl_ops pcie_ctrl_ops = {
 	.disable = pc_disable,
 	.intm_changed = pcie_irq_intm_changed,
 	.irq_config_changed = pcie_irq_config_changed,
+	.dbbuf_config = pc_dbbuf_config,
 };
 
 /* ---- Doorbell poller ------------------------------------------------------------- */
@@ -686,6 +770,7 @@ static void dev_attach(void *dev)
 	memset(p->msix_table, 0, sizeof(p->msix_table));
 	memset((void *)p->db, 0, PAGE);
 	memset(p->cq, 0, sizeof(p->cq));
+	p->dbbuf_shadow = p->dbbuf_ei = 0;
 	p->quiesced = false;
 	p->rec_conn = FDR_REC_PCI_CONN(++p->attach_gen, p->opts.bdf);
 	prm.rec_conn = p->rec_conn;

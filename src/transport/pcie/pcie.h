@@ -17,7 +17,7 @@
  * Interrupts (pcie_irq.c): MSI-X when enabled in config space, with the
  * table's mask bits and the PBA; otherwise INTx as a level; Interrupt
  * Coalescing per vector; at most one per vector per loop iteration.
- * Not offered: shadow doorbells (Doorbell Buffer Config).
+ * Shadow doorbells (Doorbell Buffer Config) are read beside the registers.
  */
 #ifndef FDR_PCIE_H
 #define FDR_PCIE_H

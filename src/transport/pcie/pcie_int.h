@@ -85,6 +85,10 @@ struct fdr_pcie {
 	 * as accepted after nvme:regwrite:decode. */
 	uint32_t db_seen[2 * MAXQ];
 	uint32_t db_val[2 * MAXQ];
+	/* Doorbell Buffer Config: the host's Shadow Doorbell and EventIdx
+	 * pages (0: not configured) and the shadow values last seen. */
+	uint64_t dbbuf_shadow, dbbuf_ei;
+	uint32_t db_sh_seen[2 * MAXQ];
 	struct fdr_poller poller;
 	struct fdr_defer irq_defer; /* one interrupt per vector per loop iteration */
 	/* Interrupt state (pcie_irq.c); it belongs to attach irq_gen. */
