@@ -103,21 +103,24 @@ static uint32_t db_load(struct fdr_pcie *p, unsigned idx)
 	return p->db_val[idx];
 }
 
-/* A queue's doorbell starts at 0; with shadow doorbells whatever its
- * shadow holds from an earlier queue is old news, and EventIdx starts at
- * 0 too. */
-static void db_start(struct fdr_pcie *p, unsigned idx)
+/* From now on only changes of doorbell idx's shadow count (what it holds
+ * is old news), and its EventIdx is ei. */
+static void dbbuf_track(struct fdr_pcie *p, unsigned idx, uint32_t ei_val)
 {
-	uint32_t *sh, *ei;
+	uint32_t *sh = dbbuf_slot(p, p->dbbuf_shadow, idx, false);
+	uint32_t *ei = dbbuf_slot(p, p->dbbuf_ei, idx, true);
 
-	db_clear(p, idx);
-	if (!p->dbbuf_shadow)
-		return;
-	sh = dbbuf_slot(p, p->dbbuf_shadow, idx, false);
-	ei = dbbuf_slot(p, p->dbbuf_ei, idx, true);
 	p->db_sh_seen[idx] = sh ? __atomic_load_n(sh, __ATOMIC_ACQUIRE) : 0;
 	if (ei)
-		__atomic_store_n(ei, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(ei, ei_val, __ATOMIC_RELEASE);
+}
+
+/* A new queue's doorbell starts at 0, and so does its EventIdx. */
+static void db_start(struct fdr_pcie *p, unsigned idx)
+{
+	db_clear(p, idx);
+	if (p->dbbuf_shadow)
+		dbbuf_track(p, idx, 0);
 }
 
 static void fatal(struct fdr_pcie *p, const char *why)
@@ -447,14 +450,8 @@ static uint16_t pc_dbbuf_config(struct fdr_ctrl *ctrl, uint64_t shadow, uint64_t
 	p->dbbuf_shadow = shadow;
 	p->dbbuf_ei = eventidx;
 	/* The queues that exist go on from their current values. */
-	for (unsigned idx = 0; idx < 2 * MAXQ; idx++) {
-		uint32_t *sh = dbbuf_slot(p, shadow, idx, false);
-		uint32_t *ei = dbbuf_slot(p, eventidx, idx, true);
-
-		p->db_sh_seen[idx] = sh ? __atomic_load_n(sh, __ATOMIC_ACQUIRE) : 0;
-		if (ei)
-			__atomic_store_n(ei, p->db_val[idx], __ATOMIC_RELEASE);
-	}
+	for (unsigned idx = 0; idx < 2 * MAXQ; idx++)
+		dbbuf_track(p, idx, p->db_val[idx]);
 	return 0;
 }
 
