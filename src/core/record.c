@@ -25,6 +25,24 @@ static void req_common(struct fdr_rec_event *ev, const struct fdr_req *req)
 	ev->xport = req->q->xport;
 }
 
+/* An event of a PCIe function: conn names the function and its attach. */
+static void pci_common(struct fdr_rec_event *ev, uint32_t conn, uint16_t cntlid)
+{
+	ev->xport = FDR_REC_XPORT_PCIE;
+	ev->conn = conn;
+	ev->cntlid = cntlid;
+}
+
+/* A controller's own event (admin side), marked with its function if it
+ * has one. */
+static void ctrl_common(struct fdr_rec_event *ev, const struct fdr_ctrl *ctrl)
+{
+	ev->cntlid = ctrl->cntlid;
+	ev->admin = 1;
+	if (ctrl->pci)
+		pci_common(ev, ctrl->pci->rec_conn, ctrl->cntlid);
+}
+
 void fdr_record_cmd_slow(const struct fdr_req *req)
 {
 	struct fdr_rec_event *ev = fdr_rec_begin_n(FDR_REC_CMD, req->t_fetch, sizeof(ev->u.cmd));
@@ -95,12 +113,7 @@ void fdr_record_reg_slow(const struct fdr_ctrl *ctrl, bool write, uint32_t ofst,
 
 	if (!ev)
 		return;
-	ev->cntlid = ctrl->cntlid;
-	ev->admin = 1;
-	if (ctrl->pci) {
-		ev->xport = FDR_REC_XPORT_PCIE;
-		ev->conn = ctrl->pci->rec_conn;
-	}
+	ctrl_common(ev, ctrl);
 	ev->u.reg.offset = ofst;
 	ev->u.reg.size = size;
 	ev->u.reg.value = value;
@@ -113,12 +126,7 @@ void fdr_record_aen_slow(const struct fdr_ctrl *ctrl, uint32_t cdw0)
 
 	if (!ev)
 		return;
-	ev->cntlid = ctrl->cntlid;
-	ev->admin = 1;
-	if (ctrl->pci) {
-		ev->xport = FDR_REC_XPORT_PCIE;
-		ev->conn = ctrl->pci->rec_conn;
-	}
+	ctrl_common(ev, ctrl);
 	ev->u.cpl.cqe.cdw0 = cdw0;
 	fdr_rec_commit(ev);
 }
@@ -180,9 +188,7 @@ void fdr_record_pci_slow(uint32_t conn, uint16_t cntlid, uint16_t kind, uint32_t
 
 	if (!ev)
 		return;
-	ev->xport = FDR_REC_XPORT_PCIE;
-	ev->conn = conn;
-	ev->cntlid = cntlid;
+	pci_common(ev, conn, cntlid);
 	ev->u.reg.offset = ofst;
 	ev->u.reg.size = size;
 	ev->u.reg.value = value;
@@ -196,9 +202,7 @@ void fdr_record_irq_slow(uint32_t conn, uint16_t cntlid, uint16_t cqid, uint16_t
 
 	if (!ev)
 		return;
-	ev->xport = FDR_REC_XPORT_PCIE;
-	ev->conn = conn;
-	ev->cntlid = cntlid;
+	pci_common(ev, conn, cntlid);
 	ev->qid = cqid;
 	ev->admin = cqid == 0;
 	ev->u.irq.vector = vector;
@@ -219,9 +223,7 @@ void fdr_record_dma_err_slow(uint32_t conn, uint16_t cntlid, uint16_t qid,
 		return;
 	if (req)
 		req_common(ev, req);
-	ev->xport = FDR_REC_XPORT_PCIE;
-	ev->conn = conn;
-	ev->cntlid = cntlid;
+	pci_common(ev, conn, cntlid);
 	ev->qid = qid;
 	ev->admin = qid == 0;
 	ev->u.dma.addr = fdr_rec_w.flags & FDR_REC_F_REDACT_ADDRS ? 0 : addr;
