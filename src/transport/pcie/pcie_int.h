@@ -21,6 +21,7 @@
 #define PAGE 4096u
 #define DB_FILE_SIZE 0x2000u /* doorbells at file offset 0x1000 (region offset) */
 #define NR_DB (PAGE / 4)     /* doorbell dwords in the page */
+#define DB_SCAN_ROUNDS 64u   /* poller rounds between scans for stray doorbells */
 #define MAXQ (FDR_MAX_IO_QUEUES + 1)
 
 #define ST_DTE NVME_STATUS(NVME_SCT_GENERIC, NVME_SC_DATA_TRANSFER_ERROR)
@@ -89,6 +90,7 @@ struct fdr_pcie {
 	 * pages (0: not configured) and the shadow values last seen. */
 	uint64_t dbbuf_shadow, dbbuf_ei;
 	uint32_t db_sh_seen[2 * MAXQ];
+	uint32_t db_scan_round; /* poller rounds, for the invalid-doorbell scan */
 	struct fdr_poller poller;
 	struct fdr_defer irq_defer; /* one interrupt per vector per loop iteration */
 	/* Interrupt state (pcie_irq.c); it belongs to attach irq_gen. */
